@@ -1,0 +1,3 @@
+"""Runnable services and the ``channelwatch`` command line that assembles them."""
+
+__all__: list[str] = []
