@@ -1,0 +1,55 @@
+"""The permissions channelwatch uses on Discord, and the OAuth2 URL that grants exactly those."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import urlencode
+
+__all__ = ["REQUIRED_PERMISSIONS", "client_id_from_token", "invite_url", "permissions_value"]
+
+# Every permission here is used by an action; nothing is requested "just in case".
+# name (as discord.Permissions spells it) -> (bit, why channelwatch needs it)
+REQUIRED_PERMISSIONS: dict[str, tuple[int, str]] = {
+    "view_channel": (1 << 10, "see the channels it watches"),
+    "send_messages": (1 << 11, "post redirect notices and review cards"),
+    "send_messages_in_threads": (1 << 38, "post notices in threads"),
+    "embed_links": (1 << 14, "show review cards as embeds"),
+    "manage_messages": (1 << 13, "delete smuggling offers"),
+    "manage_webhooks": (1 << 29, "restore dismissed messages under their author's name"),
+    "moderate_members": (1 << 40, "time out posters"),
+    "ban_members": (1 << 2, "ban posters when a moderator confirms with Ban"),
+}
+
+SCOPES = ("bot", "applications.commands")
+
+
+def permissions_value() -> int:
+    value = 0
+    for bit, _why in REQUIRED_PERMISSIONS.values():
+        value |= bit
+    return value
+
+
+def client_id_from_token(token: str) -> str | None:
+    """The application id a bot token encodes in its first segment (base64 of the id), if any."""
+    first = token.strip().split(".", 1)[0]
+    if not first:
+        return None
+    try:
+        raw = base64.b64decode(first + "=" * (-len(first) % 4), altchars=b"-_", validate=False)
+        text = raw.decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return text if text.isdigit() else None
+
+
+def invite_url(client_id: str | int) -> str:
+    """The OAuth2 URL an admin opens to add the bot with exactly the permissions it uses."""
+    cid = str(client_id).strip()
+    if not cid.isdigit():
+        raise ValueError(f"a Discord application id is a number, got {cid!r}")
+    query = urlencode(
+        {"client_id": cid, "permissions": str(permissions_value()), "scope": " ".join(SCOPES)}
+    )
+    return f"https://discord.com/oauth2/authorize?{query}"

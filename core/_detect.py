@@ -1,0 +1,326 @@
+"""The detector: normalise → match the lexicon → extract entities → identify language → score.
+
+``Detector.load()`` reads every language pack in ``config/lang/`` and the scoring configuration in
+``config/detection.toml`` once per config directory (cached); ``detector.detect(text)`` then costs
+tens of microseconds and never raises.
+
+How a verdict is reached (all weights in ``config/detection.toml``):
+
+* every lexicon category that fires (route, vehicle, documents, commercial, contact, imminent,
+  seeking, counter) and every entity kind found (price, phone, messenger link, handle) is a
+  *signal* with a weight; the signals and the words that fired them become the verdict's
+  ``reasons``, so a moderator sees exactly why;
+* the offer score is the sum of the positive weights minus the counter context, clamped to
+  [0, 1]; a message is an **offer** only when the score reaches the threshold *and* it names the
+  crossing (route, vehicle or documents) *and* the deal (sales terms, price, call to action or a
+  contact) — combinations, never single keywords;
+* a message with seeking phrases that is not an offer is **seeking**: a person asking about a
+  route, who gets help, not suspicion (the reasons say so in those words).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core._entities import EntityExtractor
+from core._langid import LanguageIdentifier
+from core._lexicon import Lexicon, Pack, TermHit, load_packs
+from core._normalise import normalise
+from core._verdict import Entity, Label, Reason, Verdict
+
+__all__ = ["DEFAULT_CONFIG_DIR", "Detector", "DetectorConfig"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+# Categories the scorer knows, with the wording of their reasons. The seeking wording describes
+# a question, never a wrongdoing: seekers are people at risk.
+_REASON_TEXT: dict[str, str] = {
+    "route": "names a destination or route",
+    "vehicle": "names a means of crossing",
+    "documents": "mentions travel documents",
+    "commercial": "uses sales terms",
+    "price": "quotes a price",
+    "contact": "invites private contact",
+    "messenger": "names a messenger app",
+    "phone": "gives a phone number",
+    "link": "links a messenger account",
+    "handle": "gives an account handle",
+    "imminent": "names a near departure time",
+    "emoji": "uses boat, flag or money emoji",
+    "counter": "context pointing away from an offer (news, warnings, help, legal travel)",
+    "seeking": "asks about a crossing route",
+}
+_WHAT = ("route", "vehicle", "documents")
+_DEAL = ("commercial", "price", "contact", "messenger", "phone", "link")
+_STRONG_DEAL = ("commercial", "phone", "link")
+_AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """The scoring configuration (``config/detection.toml``)."""
+
+    weights: dict[str, float]
+    offer_threshold: float
+    seeking_threshold: float
+    offer_over_seeking: float
+    max_chars: int
+    max_entities_per_kind: int
+    max_phone_candidates: int
+    messengers: dict[str, tuple[str, ...]]
+    currencies: dict[str, tuple[str, ...]]
+    multipliers: dict[int, tuple[str, ...]]
+    emoji: dict[str, tuple[str, ...]]
+    plausible_prices: dict[str, tuple[float, float]]
+
+    @classmethod
+    def read(cls, path: Path) -> DetectorConfig:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        th = data.get("thresholds", {})
+        lim = data.get("limits", {})
+
+        def lists(section: str) -> dict[str, tuple[str, ...]]:
+            return {str(k): tuple(str(x) for x in v) for k, v in data.get(section, {}).items()}
+
+        return cls(
+            weights={str(k): float(v) for k, v in data.get("weights", {}).items()},
+            offer_threshold=float(th.get("offer", 0.6)),
+            seeking_threshold=float(th.get("seeking", 0.5)),
+            offer_over_seeking=float(th.get("offer_over_seeking", 0.1)),
+            max_chars=int(lim.get("max_chars", 100_000)),
+            max_entities_per_kind=int(lim.get("max_entities_per_kind", 20)),
+            max_phone_candidates=int(lim.get("max_phone_candidates", 8)),
+            messengers=lists("messengers"),
+            currencies=lists("currencies"),
+            multipliers={int(k): v for k, v in lists("multipliers").items()},
+            emoji=lists("emoji"),
+            plausible_prices={
+                str(k): (float(v[0]), float(v[1]))
+                for k, v in data.get("plausible_prices", {}).items()
+            },
+        )
+
+
+_CACHE: dict[Path, Detector] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+class Detector:
+    """Decides whether a message is a smuggling offer, someone seeking one, or neither."""
+
+    def __init__(
+        self, packs: dict[str, Pack], config: DetectorConfig, *, extra: tuple[TermHit, ...] = ()
+    ) -> None:
+        self.packs = packs
+        self.config = config
+        entries: list[TermHit] = [
+            TermHit(code, category, term)
+            for code, pack in packs.items()
+            for category, terms in pack.terms.items()
+            if category != "currency"
+            for term in terms
+        ]
+        entries.extend(
+            TermHit("*", "messenger", word)
+            for platform, words in config.messengers.items()
+            for word in words
+        )
+        entries.extend(extra)
+        self.lexicon = Lexicon(entries)
+        self.langid = LanguageIdentifier({code: p.common for code, p in packs.items()})
+        messenger_words = {
+            w.casefold(): platform for platform, words in config.messengers.items() for w in words
+        }
+        for platform in config.messengers:
+            messenger_words.setdefault(platform, platform)
+        self.entities = EntityExtractor(
+            currencies=config.currencies,
+            multipliers=config.multipliers,
+            extra_units=[t for p in packs.values() for t in p.terms.get("currency", ())],
+            messenger_words=messenger_words,
+            max_per_kind=config.max_entities_per_kind,
+            max_phone_candidates=config.max_phone_candidates,
+        )
+        self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items]
+        self._w = config.weights
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, config_dir: Path | None = None) -> Detector:
+        """The detector for ``config_dir`` (default: the package's ``config/``), built once."""
+        root = Path(config_dir).resolve() if config_dir is not None else DEFAULT_CONFIG_DIR
+        with _CACHE_LOCK:
+            cached = _CACHE.get(root)
+            if cached is None:
+                cached = cls.from_dir(root)
+                _CACHE[root] = cached
+            return cached
+
+    @classmethod
+    def from_dir(cls, root: Path, *, extra: tuple[TermHit, ...] = ()) -> Detector:
+        """Build a fresh (uncached) detector from ``root/lang/*.toml`` and
+        ``root/detection.toml`` (falling back to the bundled scoring config)."""
+        packs = load_packs(root / "lang")
+        cfg_path = root / "detection.toml"
+        if not cfg_path.is_file():
+            cfg_path = DEFAULT_CONFIG_DIR / "detection.toml"
+        return cls(packs, DetectorConfig.read(cfg_path), extra=extra)
+
+    # --- detection ----------------------------------------------------------------------------
+
+    def detect(self, text: str, *, lang_hint: str | None = None) -> Verdict:
+        """Judge one message. Never raises: on an internal error the verdict is ``none``."""
+        try:
+            return self._detect(text, lang_hint)
+        except Exception:  # pragma: no cover - a detector bug must not take a bot down
+            log.exception("detector failed on a message of %d chars", len(text or ""))
+            return Verdict(Label.NONE, 0.0, "und")
+
+    def _detect(self, text: str, lang_hint: str | None) -> Verdict:
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        if len(text) > self.config.max_chars:
+            text = text[: self.config.max_chars]
+        norm = normalise(text)
+        folded = norm.folded
+        surface = norm.surface
+
+        # Lexicon: category -> distinct pack terms (as the pack writes them), in order seen.
+        found: dict[str, dict[str, None]] = {}
+        for hit in self.lexicon.match(folded):
+            found.setdefault(hit.category, {})[hit.term] = None
+        if self._emoji and not surface.isascii():
+            for emoji, _cat in self._emoji:
+                if emoji in surface:
+                    found.setdefault("emoji", {})[emoji] = None
+
+        lang = self.langid.identify(surface, lang_hint)
+        entities = self.entities.extract(surface, lang)
+        kinds: dict[str, list[Entity]] = {}
+        for ent in entities:
+            kinds.setdefault(ent.kind, []).append(ent)
+
+        # Signals: name -> (terms shown in the reason, weight). Order = order of the reasons.
+        w = self._w
+        signals: dict[str, tuple[list[str], float]] = {}
+        for cat in ("route", "vehicle", "documents", "commercial", "contact"):
+            terms = list(found.get(cat, ()))
+            if terms:
+                extra = w.get(f"{cat}_extra", 0.0) if len(terms) > 1 else 0.0
+                signals[cat] = (terms, w.get(cat, 0.0) + extra)
+        if found.get("messenger"):
+            signals["messenger"] = (list(found["messenger"]), w.get("messenger", 0.0))
+        contacts = kinds.get("contact", [])
+        links = [e.value for e in contacts if "/" in e.text or ":" in e.text]
+        if links:
+            signals["link"] = (links, w.get("link", 0.0))
+        if kinds.get("phone"):
+            signals["phone"] = ([e.value for e in kinds["phone"]], w.get("phone", 0.0))
+        handles = [e.value for e in contacts if e.value.startswith("handle:")]
+        if handles and not links:
+            signals["handle"] = (handles, w.get("handle", 0.0))
+        prices = [e.value for e in kinds.get("price", ()) if self._plausible(e.value)]
+        if prices:
+            signals["price"] = (prices, w.get("price", 0.0))
+        times = list(found.get("imminent", ())) + [e.value for e in kinds.get("time", ())]
+        if times:
+            signals["imminent"] = (times, w.get("imminent", 0.0))
+        if found.get("emoji"):
+            signals["emoji"] = (list(found["emoji"]), w.get("emoji", 0.0))
+
+        counter_terms = list(found.get("counter", ()))
+        counter = min(w.get("counter", 0.0) * len(counter_terms), w.get("counter_max", 1.0))
+        what = any(k in signals for k in _WHAT)
+        deal = any(k in signals for k in _DEAL)
+        raw = sum(weight for _, weight in signals.values())
+        offer_score = _clamp(raw - counter)
+
+        seeking_terms = list(found.get("seeking", ()))
+        seek_score = 0.0
+        if seeking_terms:
+            seek_score = w.get("seeking", 0.0)
+            if len(seeking_terms) > 1:
+                seek_score += w.get("seeking_extra", 0.0)
+            if what:
+                seek_score += w.get("seeking_topic", 0.0)
+            if "?" in surface or "؟" in surface or "፧" in surface:
+                seek_score += w.get("seeking_question", 0.0)
+            seek_score = _clamp(seek_score - w.get("seeking_counter", 0.0) * len(counter_terms))
+            # Seekers ask to be contacted and say what they can pay: with a seeking phrase those
+            # signals no longer speak for an offer; only sales terms, numbers and links do.
+            offer_score = _clamp(
+                offer_score - sum(signals[k][1] for k in _AMBIGUOUS_FOR_SEEKERS if k in signals)
+            )
+            deal = any(k in signals for k in _STRONG_DEAL)
+
+        cfg = self.config
+        if (
+            what
+            and deal
+            and offer_score >= cfg.offer_threshold
+            and offer_score >= seek_score + (cfg.offer_over_seeking if seeking_terms else 0.0)
+        ):
+            label, score = Label.OFFER, offer_score
+        elif seek_score >= cfg.seeking_threshold:
+            label, score = Label.SEEKING, seek_score
+        else:
+            # Below the bar: report how close it came, but never at or above the threshold.
+            label = Label.NONE
+            score = min(offer_score if what and deal else offer_score / 2, cfg.offer_threshold)
+            score = max(0.0, score - 0.01) if score >= cfg.offer_threshold else score
+
+        reasons = [
+            Reason(name, tuple(terms[:8]), weight, f"{_REASON_TEXT[name]}: {', '.join(terms[:5])}")
+            for name, (terms, weight) in signals.items()
+        ]
+        if counter_terms:
+            reasons.append(
+                Reason("counter", tuple(counter_terms[:8]), -counter,
+                       f"{_REASON_TEXT['counter']}: {', '.join(counter_terms[:5])}")
+            )  # fmt: skip
+        if seeking_terms:
+            reasons.append(
+                Reason("seeking", tuple(seeking_terms[:8]), seek_score,
+                       f"{_REASON_TEXT['seeking']}: {', '.join(seeking_terms[:5])}")
+            )  # fmt: skip
+
+        places: list[Entity] = []
+        seen_places: set[str] = set()
+        for t in found.get("route", ()):
+            key = self.lexicon.canonical.get(t, t)
+            if key not in seen_places and len(places) < 5:
+                seen_places.add(key)
+                places.append(Entity("place", t, t))
+        entities.extend(Entity("time", t, t) for t in list(found.get("imminent", ()))[:5])
+        return Verdict(
+            label=label,
+            score=score,
+            lang=lang,
+            entities=tuple(entities + places),
+            reasons=tuple(reasons),
+            imminent=label is Label.OFFER and "imminent" in signals,
+            normalised=folded,
+        )
+
+    def _plausible(self, value: str) -> bool:
+        """Is a price entity (``"GBP 2500"``) in the range a crossing costs in its currency?"""
+        code, _, amount = value.partition(" ")
+        bounds = self.config.plausible_prices.get(code)
+        if bounds is None:
+            return True
+        try:
+            return bounds[0] <= float(amount) <= bounds[1]
+        except ValueError:
+            return True
+
+
+def _clamp(x: float) -> float:
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x

@@ -1,0 +1,348 @@
+"""Entity extraction: prices, phone numbers, messenger contacts and links, imminent dates.
+
+Runs on the ``surface`` view (NFKC, casefolded, invisible characters removed, every digit ASCII),
+where digits and punctuation are still real. Every extractor is gated by a cheap check (is there
+a digit? a dot? an ``@``?) so the common message pays almost nothing, and bounded: a hostile
+message full of numbers yields at most ``max_per_kind`` entities per kind and at most
+``max_phone_candidates`` calls into libphonenumber (the expensive part).
+
+Canonical values let later features compare entities across messages: phones in E.164
+(``+447700900123``), contacts as ``platform:handle`` (``telegram:@calais_go``,
+``whatsapp:+447700900123``), prices as ``GBP 2500``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+
+from core._normalise import _surface, fold
+from core._verdict import Entity
+
+__all__ = ["EntityExtractor"]
+
+# Regions tried for numbers written without a country code, by detected language. GB first for
+# everyone: the crossings this project watches end there.
+_REGIONS: Mapping[str, tuple[str, ...]] = {
+    "en": ("GB",),
+    "fr": ("FR", "GB"),
+    "ar": ("GB", "FR", "IQ", "SY", "LY", "TN", "EG", "MA"),
+    "fa": ("GB", "IR", "AF", "TR"),
+    "ps": ("GB", "AF", "PK"),
+    "ckb": ("GB", "IQ", "IR"),
+    "kmr": ("GB", "TR", "IQ", "DE"),
+    "sq": ("GB", "AL", "XK"),
+    "vi": ("GB", "VN", "FR"),
+    "tr": ("GB", "TR"),
+    "ti": ("GB", "ER", "ET", "LY"),
+    "am": ("GB", "ET"),
+}
+_DEFAULT_REGIONS: tuple[str, ...] = ("GB", "FR")
+
+# A run that may be a phone number: optional + or 00, digits with spaces/dashes/dots/brackets.
+_PHONE_CANDIDATE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \-().]{6,20}\d(?![\d])")
+_DIGIT_RUN_RE = re.compile(r"\d[\d \-().]{6,}\d")
+_DATE_LIKE_RE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
+
+# Messenger links. Other http(s)/www links are kept as plain ``link`` entities.
+_MESSENGER_LINKS: tuple[tuple[str, str], ...] = (
+    ("whatsapp", r"wa\.me/\+?[\w]+|(?:chat|api)\.whatsapp\.com/[\w?=/+-]+|whatsapp\.com/[\w/]+"),
+    ("telegram", r"(?:t|telegram)\.me/[\w+/]+|telegram\.dog/\w+|tg://\S+"),
+    ("signal", r"signal\.(?:me|group)/\S+"),
+    ("viber", r"(?:invite\.viber\.com|vb\.me|viber\.com)/\S*|viber://\S+"),
+    ("snapchat", r"snapchat\.com/add/[\w.-]+"),
+    ("zalo", r"zalo\.me/[\w+/]+"),
+    ("instagram", r"(?:instagram\.com|instagr\.am|ig\.me)/[\w.]+"),
+)
+_LINK_RE = re.compile(
+    "|".join(f"(?P<{name}>{pattern})" for name, pattern in _MESSENGER_LINKS)
+    + r"|(?P<url>https?://[^\s<>\"']+|www\.[^\s<>\"']+)"
+)
+_HANDLE_RE = re.compile(r"(?<![\w@.])@([a-z][a-z0-9_.]{2,31})(?![\w@])")
+# "whatsapp: +44..." / "telegram @name" / "snap: name": a messenger word right before.
+_NUMBER_RE = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:[,. ]\d{3})+(?![\d])|\d+(?:[.,]\d{1,2})?(?![\d]))(?![.,]\d)"
+)
+_DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?(?![\d/.])")
+
+
+_SYMBOLS = "£€$₺₫؋"
+_SYMBOL_AFTER_RE = re.compile(rf"[ \t]?(?P<mult>k|m)?[ \t]?(?P<sym>[{_SYMBOLS}])")
+_SYMBOL_BEFORE_RE = re.compile(rf"(?P<sym>[{_SYMBOLS}])[ \t]?$")
+_WINDOW = 28
+_TOKEN_RE = re.compile(r"\s*[^\s\d]+")
+
+
+def _span_end(s: str, pos: int, folded_match: str) -> int:
+    """Where in ``s`` the words of a folded match (counted) end, starting at ``pos``."""
+    end = pos
+    for _ in range(len(folded_match.split())):
+        m = _TOKEN_RE.match(s, end, pos + _WINDOW)
+        if m is None:
+            break
+        end = m.end()
+    return end
+
+
+def _fmt(amount: float) -> str:
+    return f"{amount:.0f}" if amount == int(amount) else f"{amount:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Money:
+    """Currency words by folded spelling, so "eυros", "یوووورو" and "EUR0S" still read as euros."""
+
+    codes: dict[str, str]  # folded word or symbol -> ISO code ("" when unknown)
+    multipliers: dict[str, int]  # folded word -> factor
+    before: re.Pattern[str]  # on a folded window ending right before a number: "eur"
+    after: re.Pattern[str]  # on a folded window starting right after it: "k euros", "pounds"
+
+
+def _fold_word(word: str) -> str:
+    return fold(_surface(word), keep_diacritics=False)
+
+
+def _alternation(words: Sequence[str]) -> str:
+    # Longest first, so "bang anh" wins over "bang"; a word must end at a space or the end.
+    parts = [re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w]
+    return "|".join(parts) if parts else r"(?!x)x"
+
+
+def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Sequence[str]],
+           extra_units: Sequence[str]) -> _Money:  # fmt: skip
+    codes: dict[str, str] = {}
+    for code, words in currencies.items():
+        for w in words:
+            if len(w) == 1 and w in _SYMBOLS:
+                codes[w] = code
+            elif key := _fold_word(w):
+                codes.setdefault(key, code)
+    mults: dict[str, int] = {}
+    for factor, words in multipliers.items():
+        for w in words:
+            if key := _fold_word(w):
+                mults.setdefault(key, int(factor))
+    for w in extra_units:  # pack "currency" words the table does not know: unit without a code
+        key = _fold_word(w)
+        if key and key not in codes and key not in mults and len(key) > 1:
+            codes[key] = ""
+    cur = _alternation([k for k in codes if k not in _SYMBOLS])
+    mult = _alternation(list(mults))
+    before = re.compile(rf"(?:^| )(?P<cur>{cur})$")
+    after = re.compile(rf"(?:(?P<mult>{mult})(?: |$))?(?:(?P<cur>{cur})(?: |$))?")
+    return _Money(codes, mults, before, after)
+
+
+class EntityExtractor:
+    """Extracts entities from the surface view of one message (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        currencies: Mapping[str, Sequence[str]],
+        multipliers: Mapping[int, Sequence[str]],
+        extra_units: Sequence[str] = (),
+        messenger_words: Mapping[str, str] | None = None,
+        max_per_kind: int = 20,
+        max_phone_candidates: int = 8,
+    ) -> None:
+        self._money = _money(currencies, multipliers, extra_units)
+        # Messenger names written right before a number/handle, to qualify the contact.
+        self._messenger_words = dict(messenger_words or {})
+        mw = _alternation([w for w in self._messenger_words if w])
+        self._messenger_before = re.compile(rf"(?P<m>{mw})\W{{0,3}}$")
+        self.max_per_kind = max_per_kind
+        self.max_phone_candidates = max_phone_candidates
+
+    def extract(self, surface: str, lang: str = "und") -> list[Entity]:
+        out: list[Entity] = []
+        has_digit = _has_ascii_digit(surface)  # surface digits are all ASCII already
+        if "." in surface or ":" in surface:
+            out.extend(self._links(surface))
+        if "@" in surface:
+            out.extend(self._handles(surface))
+        if has_digit:
+            phones = self._phones(surface, lang)
+            out.extend(phones)
+            out.extend(self._prices(surface, phones))
+            out.extend(self._dates(surface))
+        return out
+
+    # --- links and handles ----------------------------------------------------------------
+
+    def _links(self, s: str) -> list[Entity]:
+        out: list[Entity] = []
+        for m in _LINK_RE.finditer(s):
+            if len(out) >= self.max_per_kind:
+                break
+            kind = m.lastgroup or "url"
+            text = m.group(0).rstrip(".,;:!?)]}")
+            if kind == "url":
+                out.append(Entity("link", text, text))
+            else:
+                tail = text.split("/", 1)[1] if "/" in text else text
+                value = tail.strip("/").split("?")[0]
+                if kind == "whatsapp" and value.lstrip("+").isdigit():
+                    value = "+" + value.lstrip("+")
+                elif kind == "telegram" and not value.startswith(("+", "joinchat")):
+                    value = "@" + value.split("/")[0]
+                out.append(Entity("contact", f"{kind}:{value}", text))
+        return out
+
+    def _handles(self, s: str) -> list[Entity]:
+        out: list[Entity] = []
+        for m in _HANDLE_RE.finditer(s):
+            if len(out) >= self.max_per_kind:
+                break
+            name = m.group(1).rstrip(".")
+            if name == "user":  # anonymised mentions in exported tweets
+                continue
+            platform = self._platform_before(s, m.start()) or "handle"
+            out.append(Entity("contact", f"{platform}:@{name}", m.group(0)))
+        return out
+
+    def _platform_before(self, s: str, start: int) -> str | None:
+        if not self._messenger_words:
+            return None
+        m = self._messenger_before.search(s[max(0, start - 24) : start])
+        return self._messenger_words.get(m.group("m")) if m else None
+
+    # --- phones -----------------------------------------------------------------------------
+
+    def _phones(self, s: str, lang: str) -> list[Entity]:
+        if _DIGIT_RUN_RE.search(s) is None:
+            return []
+        out: list[Entity] = []
+        seen: set[str] = set()
+        regions = _REGIONS.get(lang, _DEFAULT_REGIONS)
+        for n, m in enumerate(_PHONE_CANDIDATE_RE.finditer(s)):
+            if n >= self.max_phone_candidates or len(out) >= self.max_per_kind:
+                break
+            text = m.group(0).strip(" -.(")
+            digits = sum(c.isdigit() for c in text)
+            if digits < 8 or digits > 15 or _DATE_LIKE_RE.match(text):
+                continue
+            e164 = _parse_phone(text, regions)
+            if e164 is None or e164 in seen:
+                continue
+            seen.add(e164)
+            out.append(Entity("phone", e164, text))
+            platform = self._platform_before(s, m.start())
+            if platform:
+                out.append(Entity("contact", f"{platform}:{e164}", text))
+        return out
+
+    # --- prices -----------------------------------------------------------------------------
+
+    def _prices(self, s: str, phones: Sequence[Entity]) -> list[Entity]:
+        money = self._money
+        out: list[Entity] = []
+        phone_texts = [p.text for p in phones if p.kind == "phone"]
+        for n, m in enumerate(_NUMBER_RE.finditer(s)):
+            if n >= 60 or len(out) >= self.max_per_kind:
+                break
+            num_text = m.group(1)
+            if any(num_text in p for p in phone_texts):
+                continue
+            code: str | None = None
+            unit = ""
+            factor = 1
+            start, end = m.start(), m.end()
+            sym = _SYMBOL_AFTER_RE.match(s, end)
+            if sym is not None:
+                code, end = money.codes.get(sym.group("sym"), ""), sym.end()
+                factor = 1000 if sym.group("mult") == "k" else 1
+            else:
+                window = s[end : end + _WINDOW]
+                if window[:1].isalpha() or window[1:2].isalpha():
+                    folded = fold(window, keep_diacritics=False)
+                    after = money.after.match(folded)
+                    if after is not None and (after.group("mult") or after.group("cur")):
+                        factor = money.multipliers.get(after.group("mult") or "", 1)
+                        if after.group("cur"):
+                            unit = after.group("cur")
+                            code = money.codes.get(unit, "")
+                        end = _span_end(s, end, after.group(0))
+            if code is None:
+                sym = _SYMBOL_BEFORE_RE.search(s, max(0, start - 3), start)
+                if sym is not None:
+                    code, start = money.codes.get(sym.group("sym"), ""), sym.start()
+                else:
+                    window = s[max(0, start - _WINDOW) : start]
+                    if window[-1:].isalpha() or window[-2:-1].isalpha():
+                        before = money.before.search(fold(window, keep_diacritics=False))
+                        if before is not None:
+                            unit = before.group("cur")
+                            code = money.codes.get(unit, "")
+                            start = max(0, start - len(unit) - 1)
+            if code is None and factor != 1000:
+                continue  # a bare number is not a price ("3k" alone is)
+            amount = _amount(num_text) * factor
+            if amount <= 0 or amount > 10_000_000_000:
+                continue
+            value = f"{code} {_fmt(amount)}" if code else f"{_fmt(amount)} {unit}".strip()
+            out.append(Entity("price", value, s[start:end].strip().rstrip(".,;:!?")))
+        return out
+
+    # --- dates ------------------------------------------------------------------------------
+
+    def _dates(self, s: str) -> list[Entity]:
+        if "/" not in s and "." not in s:
+            return []
+        out: list[Entity] = []
+        for m in _DATE_RE.finditer(s):
+            if len(out) >= self.max_per_kind:
+                break
+            day, sep, month, year = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+            if not (1 <= day <= 31 and 1 <= month <= 12):
+                continue
+            if sep == "." and year is None and len(m.group(3)) != 2:
+                continue  # "3.5" is a decimal, "03.05" a date
+            value = f"{day:02d}/{month:02d}" + (f"/{year}" if year else "")
+            out.append(Entity("time", value, m.group(0)))
+        return out
+
+
+def _has_ascii_digit(s: str) -> bool:
+    for d in "0123456789":
+        if d in s:
+            return True
+    return False
+
+
+def _amount(text: str) -> float:
+    t = text.replace(" ", "")
+    # "2,500" / "2.500" / "2 500" group thousands; "2.5" / "2,5" are decimals.
+    if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", t):
+        return float(t.replace(",", "").replace(".", ""))
+    try:
+        return float(t.replace(",", "."))
+    except ValueError:
+        return 0.0
+
+
+def _parse_phone(text: str, regions: Sequence[str]) -> str | None:
+    cleaned = text
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    candidates: Sequence[str | None] = (None,) if cleaned.startswith("+") else regions
+    possible: str | None = None
+    for region in candidates:
+        try:
+            num = phonenumbers.parse(cleaned, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        if possible is None and phonenumbers.is_possible_number(num):
+            possible = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    # Not assigned (yet) in the numbering plan, but the right length for it: posters use fresh
+    # and virtual numbers, and libphonenumber's metadata lags behind; keep it for moderators.
+    # Only when written internationally or with a trunk prefix, so a bare 8-digit amount is not
+    # a phone.
+    if possible is not None and (cleaned.startswith("+") or cleaned.startswith("0")):
+        return possible
+    return None

@@ -1,0 +1,248 @@
+"""Text normalisation: one function from raw chat text to the two views every matcher uses.
+
+Evaders write ``b.o.a.t``, ``b0at``, ``bоat`` (a Cyrillic ``о``), ``boooat``, put zero-width
+characters inside words or type in fullwidth letters. Honest writers of Arabic-script languages mix
+Arabic and Persian forms of yeh and kaf, and type Eastern-Arabic or Persian digits. Normalisation
+folds all of that away *before* matching, so the lexicon can stay a list of plain words.
+
+Two views, because one mapping cannot serve both kinds of matcher:
+
+``surface``
+    NFKC, casefolded, format characters (zero-width, bidi controls, soft hyphen, tatweel,
+    variation selectors) removed, every decimal digit as ASCII. Regexes for prices, phone numbers
+    and links run here: they need real digits and punctuation.
+``folded``
+    ``surface`` mapped much further for the lexicon: look-alike letters to Latin, leetspeak digits
+    inside words to letters, words spelled with separators rejoined, stretched letters squeezed,
+    Arabic-script letter variants unified, diacritics and punctuation dropped, words separated by
+    single spaces. Mapping ``0`` to ``o`` would break ``£2500`` and ``+44 7700``, hence two views.
+
+Diacritics: Latin diacritics are dropped in ``folded`` (people type Turkish, Albanian, Kurmanji and
+French both with and without them) *except* in text that looks Vietnamese (it has ``ă đ ơ ư`` or a
+Vietnamese tone-marked vowel), where the marks carry meaning (``tàu`` ship vs ``tau``) and survive.
+The lexicon indexes every term in both forms so either kind of message matches.
+
+Everything here is linear in the input: ``str`` methods, ``str.translate`` and regexes without
+nested quantifiers. Nothing raises on any ``str``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Normalised", "fold", "normalise"]
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """The two views of one message (see the module docstring)."""
+
+    surface: str
+    folded: str
+
+
+# --- surface ------------------------------------------------------------------------------------
+
+# Format and invisible characters that evaders put inside words, plus tatweel (U+0640, a pure
+# stretching glyph in Arabic script) and the combining dot that casefolding leaves after Turkish İ.
+# ZWNJ (U+200C) is meaningful in Persian spelling but typed inconsistently, so it goes too: the
+# lexicon is normalised the same way, so "می‌خواهم" and "میخواهم" meet.
+_FORMAT_RE = re.compile(
+    "[\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef\ud800-\udfff]"
+)  # (the last range: lone surrogates, which JSON "\ud800" escapes can smuggle in)
+_I_DOT_RE = re.compile("(?<=i)\u0307")
+
+
+def _digit_table() -> dict[int, str]:
+    """Every Unicode decimal digit (Eastern Arabic, Persian, Devanagari, ...) to its ASCII digit."""
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x20000):
+        ch = chr(cp)
+        if ch.isdecimal():
+            table[cp] = str(unicodedata.decimal(ch))
+    return table
+
+
+_DIGITS = _digit_table()
+
+
+def _surface(text: str) -> str:
+    if text.isascii():
+        # The ASCII fast path: casefold == lower, NFKC is the identity, no format characters.
+        return text.lower()
+    # Format characters go first: removed after NFKC they could leave marks out of canonical order.
+    s = unicodedata.normalize("NFKC", _FORMAT_RE.sub("", text))
+    s = unicodedata.normalize("NFKC", s.casefold())
+    if "\u0307" in s:
+        s = _I_DOT_RE.sub("", s)
+    return s.translate(_DIGITS)
+
+
+# --- folded -------------------------------------------------------------------------------------
+
+# Look-alikes of Latin letters (after casefolding) from Cyrillic, Greek, Armenian, small capitals
+# and IPA. No pack language is written in these scripts, so mapping them outright costs nothing.
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "ԑ": "e", "һ": "h", "і": "i", "ї": "i", "ӏ": "l",
+    "ј": "j", "к": "k", "қ": "k", "ҝ": "k", "м": "m", "н": "h", "о": "o", "ө": "o", "р": "p",
+    "ԛ": "q", "с": "c", "ѕ": "s", "т": "t", "у": "y", "ү": "y", "х": "x", "ԝ": "w", "ԁ": "d",
+    "ь": "b", "п": "n", "г": "r", "з": "3", "ч": "4", "ш": "w",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+    "ά": "a", "έ": "e", "ί": "i", "ό": "o", "ύ": "u", "ή": "n", "ώ": "w",
+    # Armenian
+    "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q", "ա": "w", "ռ": "n",
+    # small capitals and IPA look-alikes
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
+    "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ɑ": "a", "ɡ": "g", "ɩ": "i",
+    "ɒ": "o", "ɵ": "o", "ø": "o", "ł": "l", "ı": "i", "ŀ": "l", "ħ": "h", "ƅ": "b",
+    # typographic apostrophes and quotes are separators (French elision: l'Angleterre)
+    "'": " ", "’": " ", "‘": " ", "`": " ", "´": " ", "ʼ": " ",
+}  # fmt: skip
+
+# Arabic-script unification: the letter variants that the same word is typed with across
+# keyboards (Arabic vs Persian yeh and kaf, alef forms, teh marbuta, Sorani and Pashto letters
+# that writers often replace by the nearest Arabic one). The lexicon goes through the same map.
+_ARABIC = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ۍ": "ي", "ێ": "ي", "ئ": "ي", "ے": "ي",
+    "ک": "ك", "ڪ": "ك", "ګ": "گ",
+    "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه", "ہ": "ه", "ۂ": "ه",
+    "ؤ": "و", "ۆ": "و", "ۏ": "و",
+    "ڕ": "ر", "ڵ": "ل",
+    "،": " ", "؛": " ", "؟": " ", "٪": "%", "٫": ".", "٬": ",",
+}  # fmt: skip
+
+
+def _latin_strip_table() -> dict[int, str]:
+    """Precomposed Latin letters with diacritics to their base letters (é→e, ş→s, ë→e, ạ→a)."""
+    table: dict[int, str] = {}
+    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii() and base.isalpha():
+            table[cp] = base.lower()
+    table[ord("đ")] = "d"
+    table[ord("ð")] = "d"
+    table[ord("æ")] = "ae"
+    table[ord("œ")] = "oe"
+    return table
+
+
+def _build_tables() -> tuple[dict[int, str], dict[int, str]]:
+    common: dict[int, str] = {}
+    common.update({ord(k): v for k, v in _CONFUSABLES.items()})
+    common.update({ord(k): v for k, v in _ARABIC.items()})
+    strip = dict(common)
+    strip.update(_latin_strip_table())
+    strip.update({ord(k): v for k, v in _CONFUSABLES.items() if k in "øłı"})
+    return common, strip
+
+
+_KEEP_TABLE, _STRIP_TABLE = _build_tables()
+
+# Text with one of these is treated as Vietnamese: its diacritics survive in ``folded``.
+_VIETNAMESE_RE = re.compile("[ăđơư\u1ea0-\u1ef9]")
+
+# Combining marks that survive NFKC (zalgo stacks, Arabic harakat, Hebrew points, ...). Precomposed
+# letters are not marks, so Vietnamese "ệ" is untouched by this.
+_MARKS_RE = re.compile(
+    "[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u0730-\u074a\u08d3-\u08ff\u135d-\u135f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+
+# Punctuation between two letters inside one word: "lon.don", "u.k", "sm*ggler" → rejoined.
+_INTRA_RE = re.compile(r"(?<=\w)[.·•*_~^](?=\w)")
+# Anything that is not part of a word (keeping the symbols leetspeak uses: @ $ ! |).
+_SPLIT_RE = re.compile(r"(?:[^\w@$!|]|_)+")
+# Two or more one-letter tokens in a row: "b o a t", "b-o-a-t" (after splitting), "U K". A digit
+# (or leet symbol) may sit inside such a run ("b 0 a t") but never starts or ends it, so
+# "C a l a i s 2 5 0 0" stays "calais 2 5 0 0". French "il y a" becomes "il ya" — in the lexicon
+# too, so nothing is lost.
+_SINGLES_RE = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]| [\d@$!|](?= [^\W\d_](?!\S)))+(?!\S)")
+# A token containing a leetspeak character.
+# Anchored at a token start with a possessive prefix, so a long token costs one scan (linear).
+_LEET_TOKEN_RE = re.compile(r"(?<!\S)[^\s0-9@$!|]*+[0-9@$!|]\S*")
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
+     "$": "s", "!": "i", "|": "i"}
+)  # fmt: skip
+_SYMBOLS_RE = re.compile(r"[@$!|]+")
+# Stretched letters: "boooat", "freeee". Doubled letters collapse too ("boat"/"booat"), in the
+# lexicon as well, which is what makes "b00at" and "boat" meet; digits are never squeezed.
+_REPEAT_RE = re.compile(r"([^\W\d])\1+")
+_SPACES_RE = re.compile(r" {2,}")
+
+
+def _singles(m: re.Match[str]) -> str:
+    return m.group(0).replace(" ", "")
+
+
+def _singles_leet(m: re.Match[str]) -> str:
+    # A run joined late ("a 0 a" once "a!" lost its "!") still needs its leet digits mapped.
+    return m.group(0).replace(" ", "").translate(_LEET)
+
+
+def _leet(m: re.Match[str]) -> str:
+    tok = m.group(0).strip("@!|")
+    letters = 0
+    for ch in tok:
+        if ch.isalpha():
+            letters += 1
+    if letters >= 2:
+        return tok.translate(_LEET)
+    return _SYMBOLS_RE.sub("", tok)
+
+
+def _squeeze(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
+    """Map a ``surface`` string to the ``folded`` view.
+
+    ``keep_diacritics=None`` decides from the text (kept only when it looks Vietnamese); the
+    lexicon passes ``True``/``False`` explicitly to index both forms of every term.
+    """
+    s = surface
+    if not s.isascii():
+        if keep_diacritics is None:
+            keep_diacritics = _VIETNAMESE_RE.search(s) is not None
+        s = s.translate(_KEEP_TABLE if keep_diacritics else _STRIP_TABLE)
+        s = _MARKS_RE.sub("", s)
+    s = _INTRA_RE.sub("", s)
+    s = _SPLIT_RE.sub(" ", s)
+    s = _SINGLES_RE.sub(_singles, s)
+    s = _LEET_TOKEN_RE.sub(_leet, s)
+    s = _REPEAT_RE.sub(_squeeze, s)
+    # Squeezing can leave new one-letter tokens ("aa b c" → "a b c"): rejoin once more, then
+    # squeeze what the rejoining put side by side. After this no rule applies again (idempotent).
+    s = _SPACES_RE.sub(" ", s)
+    s = _SINGLES_RE.sub(_singles_leet, s)
+    s = _REPEAT_RE.sub(_squeeze, s)
+    return s.strip()
+
+
+def normalise(text: str) -> Normalised:
+    """Normalise one message into its ``surface`` and ``folded`` views. Never raises.
+
+    >>> normalise("Β０АТ to L.O.N.D.O.N tonight!!").folded
+    'boat to london tonight'
+    """
+    if not isinstance(text, str):  # defensive: callers sometimes hand us None or bytes
+        text = "" if text is None else str(text)
+    try:
+        surface = _surface(text)
+        return Normalised(surface, fold(surface))
+    except Exception:  # pragma: no cover - belt and braces: a normaliser must never raise
+        # Lone surrogates and similar oddities: drop what cannot be encoded and retry.
+        cleaned = text.encode("utf-8", "ignore").decode("utf-8", "ignore")
+        surface = _surface(cleaned)
+        return Normalised(surface, fold(surface))

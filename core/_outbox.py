@@ -1,0 +1,409 @@
+"""The durable outbox: carries recorded actions out through adapters, with retries.
+
+Every action the engine decides is first committed to the store with status ``pending`` (in the
+same transaction as its decision and audit rows); only then does the :class:`Outbox` call the
+adapter. So:
+
+* a crash between "decided" and "done" leaves the row ``pending``, and :meth:`Outbox.start` on the
+  next run dispatches it (adapters' actions are idempotent: deleting an already-deleted message is
+  success), which completes it exactly once as far as the platform can tell;
+* a :class:`~core.RetryableActionError` (429, 5xx, timeout) or any unexpected exception schedules
+  a retry with exponential backoff and jitter, honouring ``retry_after``; after ``max_attempts``
+  the action is ``failed`` with its last error, visible in the case and the audit log;
+* a :class:`~core.PermanentActionError` fails at once; a :class:`~core.RecipientUnreachable`
+  private message falls back to a channel notice, once.
+
+Dispatch is push, not poll: ``enqueue`` wakes the dispatcher immediately, so the time from a
+committed decision to the adapter call is a queue hop (the adapters' p99 targets are tens of ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from core._adapter import (
+    Adapter,
+    Capability,
+    CaseCard,
+    PermanentActionError,
+    RecipientUnreachable,
+    RetryableActionError,
+)
+from core._store import ActionRow, AuditEntry, Store, WriteBatch
+
+__all__ = ["Outbox", "RetryPolicy"]
+
+log = logging.getLogger("channelwatch.outbox")
+T = TypeVar("T")
+
+_CAPABILITY_OF = {
+    "hide": Capability.HIDE,
+    "notice": Capability.NOTICE,
+    "statement": Capability.PRIVATE_MESSAGE,
+    "redirect_private": Capability.PRIVATE_MESSAGE,
+    "timeout": Capability.TIMEOUT,
+    "ban": Capability.BAN,
+    "restore": Capability.RESTORE,
+    "escalate": Capability.ESCALATE,
+}
+# Payload fields that identify a person: dropped once a seeker's message is delivered.
+_SEEKER_PRIVATE = ("user_id",)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 0.5  # seconds; doubled per attempt, with +-25 % jitter
+    max_delay: float = 300.0
+    call_timeout: float = 30.0  # an adapter call hanging longer counts as a retryable failure
+
+    def delay(self, attempts: int, retry_after: float | None) -> float:
+        if retry_after is not None and retry_after >= 0:
+            return min(float(retry_after), self.max_delay)
+        d = min(self.base_delay * (2 ** max(0, attempts - 1)), self.max_delay)
+        return d * random.uniform(0.75, 1.25)
+
+
+Runner = Callable[..., Awaitable[Any]]
+
+
+class Outbox:
+    """Dispatches pending actions to adapters; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        run: Runner,
+        adapters: Mapping[str, Adapter],
+        publish: Callable[[dict[str, Any]], None],
+        build_card: Callable[[str], Awaitable[CaseCard | None]],
+        on_unreachable: Callable[[ActionRow, str], Awaitable[list[ActionRow]]],
+        retry: RetryPolicy | None = None,
+        concurrency: int = 32,
+    ) -> None:
+        self._store = store
+        self._run = run
+        self._adapters = adapters
+        self._publish = publish
+        self._build_card = build_card
+        self._on_unreachable = on_unreachable
+        self.retry = retry or RetryPolicy()
+        self._queue: asyncio.Queue[ActionRow] = asyncio.Queue()
+        self._inflight: dict[str, asyncio.Event] = {}
+        self._cancelled: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._parked: dict[str, list[ActionRow]] = {}
+        self._sem = asyncio.Semaphore(concurrency)
+        self._loop_task: asyncio.Task[None] | None = None
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    async def start(self) -> int:
+        """Start dispatching; re-dispatch what a previous run left pending. Returns that count."""
+        if self._running:
+            return 0
+        self._running = True
+        pending: list[ActionRow] = await self._run(self._store.pending_actions)
+        for row in pending:
+            self._schedule(row)
+        self._loop_task = asyncio.create_task(self._dispatch_loop(), name="channelwatch-outbox")
+        return len(pending)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking work; let calls in flight finish (up to ``grace`` s). Pending rows stay."""
+        if not self._running:
+            return
+        self._running = False
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._tasks:
+            _, still = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in still:
+                task.cancel()
+            if still:
+                await asyncio.wait(still)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._parked.clear()
+        self._cancelled.clear()
+
+    def enqueue(self, rows: Iterable[ActionRow]) -> None:
+        """Hand freshly committed rows to the dispatcher (wakes it at once)."""
+        if not self._running:
+            return  # they are in the store; ``start`` picks them up
+        for row in rows:
+            if row.status == "pending":
+                self._schedule(row)
+
+    async def cancel(self, action_id: str) -> bool:
+        """Make sure a pending action is not dispatched (a dismissal cancelling its hide).
+
+        Returns ``True`` when the action will not be carried out, ``False`` when it already was
+        (it was in flight: this waits for that attempt to end). The caller records the new
+        status in the store.
+        """
+        done = self._inflight.get(action_id)
+        if done is not None:
+            await done.wait()
+        handle = self._timers.pop(action_id, None)
+        if handle is not None:  # waiting for a retry
+            handle.cancel()
+            return True
+        if done is not None:
+            return False
+        self._cancelled.add(action_id)  # queued or parked: the dispatcher skips it
+        return True
+
+    def unpark(self, platform: str) -> None:
+        """An adapter for ``platform`` was registered: dispatch what was waiting for it."""
+        for row in self._parked.pop(platform, []):
+            self._schedule(row)
+
+    def busy(self) -> bool:
+        return bool(self._inflight or self._timers or not self._queue.empty())
+
+    async def wait_idle(self, limit: float = 30.0) -> bool:
+        """Wait (up to ``limit`` s) until nothing is queued, in flight or waiting for a retry."""
+        deadline = time.monotonic() + limit
+        while self.busy():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _schedule(self, row: ActionRow) -> None:
+        if row.id in self._timers:
+            return
+        delay = row.next_attempt_at - time.time()
+        if delay > 0:
+            loop = asyncio.get_running_loop()
+            self._timers[row.id] = loop.call_later(delay, self._timer_fired, row)
+        else:
+            self._queue.put_nowait(row)
+
+    def _timer_fired(self, row: ActionRow) -> None:
+        self._timers.pop(row.id, None)
+        if self._running:
+            self._queue.put_nowait(row)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            row = await self._queue.get()
+            if row.id in self._cancelled:
+                self._cancelled.discard(row.id)
+                continue
+            if row.id in self._inflight:
+                continue
+            adapter = self._adapters.get(row.ref.platform)
+            if adapter is None:
+                self._parked.setdefault(row.ref.platform, []).append(row)
+                continue
+            self._inflight[row.id] = asyncio.Event()
+            await self._sem.acquire()
+            task = asyncio.create_task(self._dispatch(adapter, row))
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._sem.release()
+        if not task.cancelled() and task.exception() is not None:  # pragma: no cover - a bug
+            log.error("outbox task crashed", exc_info=task.exception())
+
+    async def _dispatch(self, adapter: Adapter, row: ActionRow) -> None:
+        try:
+            await self._attempt(adapter, row)
+        finally:
+            done = self._inflight.pop(row.id, None)
+            if done is not None:
+                done.set()
+
+    async def _settle(
+        self, row: ActionRow, changes: dict[str, Any], kind: str, detail: dict[str, Any]
+    ) -> None:
+        for key, value in changes.items():
+            if key != "payload":
+                setattr(row, key, value)
+        if "payload" in changes:
+            row.payload = changes["payload"]
+        audit = AuditEntry(
+            "engine",
+            kind,
+            row.case_id or row.event_id or row.id,
+            {"action_id": row.id, "action": row.action, "attempts": row.attempts, **detail},
+        )
+        await self._run(
+            self._store.apply, WriteBatch(action_updates=[(row.id, changes)], audit=[audit])
+        )
+        self._publish(
+            {
+                "type": "action",
+                "action_id": row.id,
+                "action": row.action,
+                "status": row.status,
+                "case_id": row.case_id,
+                "platform": row.ref.platform,
+                "community_id": row.ref.community_id,
+                "message_id": row.ref.message_id,
+            }
+        )
+
+    async def _attempt(self, adapter: Adapter, row: ActionRow) -> None:
+        need = _CAPABILITY_OF.get(row.action)
+        if need is not None and need not in adapter.capabilities:
+            await self._settle(
+                row,
+                {
+                    "status": "skipped",
+                    "last_error": f"{adapter.platform} cannot {row.action}",
+                    "done_at": time.time(),
+                },
+                "action.skipped",
+                {"reason": "unsupported"},
+            )
+            return
+        attempts = row.attempts + 1
+        try:
+            await asyncio.wait_for(self._call(adapter, row), timeout=self.retry.call_timeout)
+        except asyncio.CancelledError:
+            raise  # stopping: the row stays pending for the next start
+        except RecipientUnreachable as exc:
+            await self._settle(
+                row,
+                {
+                    "status": "fallback",
+                    "attempts": attempts,
+                    "last_error": _err(exc),
+                    "done_at": time.time(),
+                },
+                "action.fallback",
+                {"error": _err(exc)},
+            )
+            new_rows = await self._on_unreachable(row, _err(exc))
+            self.enqueue(new_rows)
+        except PermanentActionError as exc:
+            await self._settle(
+                row,
+                {
+                    "status": "failed",
+                    "attempts": attempts,
+                    "last_error": _err(exc),
+                    "done_at": time.time(),
+                },
+                "action.failed",
+                {"error": _err(exc)},
+            )
+        except Exception as exc:
+            # RetryableActionError, a timeout, or a bug in an adapter: never silently dropped.
+            retry_after = exc.retry_after if isinstance(exc, RetryableActionError) else None
+            if isinstance(exc, TimeoutError):
+                message = f"timed out after {self.retry.call_timeout:g} s"
+            else:
+                message = _err(exc)
+            if not isinstance(exc, RetryableActionError):
+                log.warning("adapter %s raised on %s: %s", adapter.platform, row.action, message)
+            if attempts >= self.retry.max_attempts:
+                await self._settle(
+                    row,
+                    {
+                        "status": "failed",
+                        "attempts": attempts,
+                        "last_error": message,
+                        "done_at": time.time(),
+                    },
+                    "action.failed",
+                    {"error": message, "gave_up": True},
+                )
+                return
+            next_at = time.time() + self.retry.delay(attempts, retry_after)
+            row.attempts, row.last_error, row.next_attempt_at = attempts, message, next_at
+            await self._run(
+                self._store.update_action,
+                row.id,
+                attempts=attempts,
+                last_error=message,
+                next_attempt_at=next_at,
+            )
+            if self._running:
+                self._schedule(row)
+        else:
+            changes: dict[str, Any] = {
+                "status": "done",
+                "attempts": attempts,
+                "last_error": None,
+                "done_at": time.time(),
+            }
+            if row.action == "redirect_private":
+                # A seeker's identity is kept only as long as sending the message needs it.
+                changes["payload"] = {
+                    k: v for k, v in row.payload.items() if k not in _SEEKER_PRIVATE
+                }
+            await self._settle(row, changes, "action.done", {})
+
+    async def _call(self, adapter: Adapter, row: ActionRow) -> None:
+        p = row.payload
+        ref = row.ref
+
+        def need(key: str) -> Any:
+            # A payload missing a field will never work: fail it instead of retrying forever.
+            if key not in p:
+                raise PermanentActionError(f"malformed {row.action} payload: missing {key!r}")
+            return p[key]
+
+        match row.action:
+            case "hide":
+                await adapter.hide(ref)
+            case "notice":
+                await adapter.post_notice(
+                    ref.community_id, ref.channel_id, need("text"), lang=p.get("lang", "en")
+                )
+            case "statement" | "redirect_private":
+                await adapter.send_private(
+                    ref.community_id, need("user_id"), need("text"), lang=p.get("lang", "en")
+                )
+            case "timeout":
+                await adapter.timeout(
+                    ref.community_id,
+                    need("user_id"),
+                    int(need("seconds")),
+                    reason=p.get("reason", ""),
+                )
+            case "ban":
+                await adapter.ban(ref.community_id, need("user_id"), reason=p.get("reason", ""))
+            case "restore":
+                await adapter.restore(
+                    ref, author_name=p.get("author_name", ""), text=p.get("text", "")
+                )
+            case "escalate":
+                case_id = need("case_id")
+                card = await self._build_card(case_id)
+                if card is None:
+                    raise PermanentActionError(f"case {case_id} no longer exists")
+                await adapter.escalate(card)
+            case _:
+                raise PermanentActionError(f"unknown action {row.action!r}")
+
+
+def _err(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:500]

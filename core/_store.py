@@ -1,0 +1,1220 @@
+"""Durable storage: evidence, cases, the action outbox, lists, settings and the audit chain.
+
+The engine talks to a :class:`Store`, a small synchronous interface, so another backend can come
+later. :class:`SQLiteStore` implements it on SQLite (through ``sqlite-utils`` for the schema, plain
+prepared statements on the hot path) in WAL mode.
+
+Every change the engine makes for one decision or one review step is one :class:`WriteBatch`,
+applied in one transaction: the evidence row, the case, the outbox rows and the audit rows commit
+together or not at all, so a crash can never leave an action without its audit trail.
+
+Threading: the methods are synchronous and serialised by a lock, so the engine runs them on a
+dedicated writer thread (see ``core._engine``) and the CLI can call them directly.
+
+Durability: ``synchronous=NORMAL`` in WAL mode makes every commit survive a crash of the process
+(the case the outbox must handle: killed between "decided" and "done"); only a power cut can
+lose the last few commits. Set ``durable=True`` for ``synchronous=FULL`` when that matters more
+than throughput.
+
+The audit log is append-only and hash-chained: each row stores the SHA-256 of the previous row's
+hash and of its own content, computed at insertion. Audit rows never contain message text, only
+hashes and identifiers, so :meth:`Store.purge` can redact evidence while the chain still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from core._api import ActionRecord, AuditRow, Case, CaseFilter, CaseStatus
+from core._model import MessageRef
+
+__all__ = [
+    "GENESIS_HASH",
+    "ActionRow",
+    "AuditEntry",
+    "AuditVerification",
+    "BatchResult",
+    "CaseRow",
+    "EventRow",
+    "PurgeResult",
+    "SQLiteStore",
+    "Store",
+    "WriteBatch",
+    "audit_hash",
+    "canonical_json",
+]
+
+GENESIS_HASH = "0" * 64
+PENDING = "pending"
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling that audit hashes are computed over (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def audit_hash(
+    prev_hash: str, seq: int, at: str, actor: str, kind: str, subject: str, detail_json: str
+) -> str:
+    """SHA-256 over the previous hash and this row's content, field by field."""
+    h = hashlib.sha256()
+    for part in (prev_hash, str(seq), at, actor, kind, subject, detail_json):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")  # unit separator: fields cannot run into each other
+    return h.hexdigest()
+
+
+def _ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _loads(value: str | None, default: Any) -> Any:
+    return default if value is None else json.loads(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Row types: what the engine hands the store.
+
+
+@dataclass(slots=True)
+class EventRow:
+    """One processed ``(message, revision)``: the dedupe key and, when needed, the evidence.
+
+    ``text``/``normalised``/``author_*``/``entities`` are ``None`` when the engine decided not to
+    keep them (benign messages, seekers): the store keeps the minimum it is given.
+    """
+
+    id: str
+    ref: MessageRef
+    revision: str
+    created_at: float
+    text_sha256: str  # of the original text, unaltered: evidence integrity
+    norm_hash: str  # of the normalised text: allow/block lists and near-duplicates
+    label: str | None
+    score: float | None
+    lang: str | None
+    actions: list[str]
+    rules: list[str]
+    shadow: bool = False
+    edited: bool = False
+    author_id: str | None = None
+    author_name: str | None = None
+    text: str | None = None
+    normalised: str | None = None
+    verdict: dict[str, Any] | None = None
+    entities: list[dict[str, Any]] | None = None
+
+
+@dataclass(slots=True)
+class CaseRow:
+    id: str
+    event_id: str
+    ref: MessageRef
+    author_id: str
+    author_name: str
+    text: str | None
+    normalised: str | None
+    text_sha256: str
+    norm_hash: str
+    lang: str
+    label: str
+    score: float
+    priority: str
+    status: str
+    rule: str
+    reasons: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    created_at: float
+    updated_at: float
+    claimed_by: str | None = None
+    decided_by: str | None = None
+    decided_at: float | None = None
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 1  # bumped on every change: escalation-card updates are keyed on it
+    hold: bool = False  # legal hold: purge leaves the evidence alone
+
+    def to_case(self) -> Case:
+        return Case(
+            id=self.id,
+            ref=self.ref,
+            author_id=self.author_id,
+            author_name=self.author_name,
+            text=self.text,
+            normalised=self.normalised,
+            lang=self.lang,
+            label=self.label,
+            score=self.score,
+            priority=self.priority,
+            status=CaseStatus(self.status),
+            rule=self.rule,
+            reasons=tuple(self.reasons),
+            entities=tuple(self.entities),
+            created_at=datetime.fromtimestamp(self.created_at, UTC),
+            updated_at=datetime.fromtimestamp(self.updated_at, UTC),
+            claimed_by=self.claimed_by,
+            decided_by=self.decided_by,
+            decided_at=_ts(self.decided_at),
+            notes=tuple(self.notes),
+        )
+
+
+@dataclass(slots=True)
+class ActionRow:
+    """One outbox entry. ``dedupe_key`` is unique: the same effect is never recorded twice."""
+
+    id: str
+    ref: MessageRef
+    action: str
+    status: str
+    dedupe_key: str
+    created_at: float
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
+    done_at: float | None = None
+    next_attempt_at: float = 0.0
+    case_id: str | None = None
+    event_id: str | None = None
+    rule: str | None = None
+
+    def to_record(self) -> ActionRecord:
+        return ActionRecord(
+            id=self.id,
+            ref=self.ref,
+            action=self.action,
+            status=self.status,
+            attempts=self.attempts,
+            last_error=self.last_error,
+            created_at=datetime.fromtimestamp(self.created_at, UTC),
+            done_at=_ts(self.done_at),
+            payload=dict(self.payload),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    actor: str
+    kind: str
+    subject: str
+    detail: dict[str, Any]
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Everything one decision or one review step changes, applied atomically.
+
+    When ``event`` is set and its ``(ref, revision)`` exists already, nothing is written and the
+    result says ``duplicate``: that is how redeliveries are processed once.
+    """
+
+    event: EventRow | None = None
+    case: CaseRow | None = None  # inserted, or replaced when ``case_replace``
+    case_replace: bool = False
+    case_expect_version: int | None = None  # optimistic check for review transitions
+    actions: list[ActionRow] = field(default_factory=list)  # inserted unless the key exists
+    action_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    free_dedupe_keys: list[str] = field(default_factory=list)  # allow an effect to happen again
+    list_adds: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (platform, community_id, kind, value, added_by); kinds: allow, block, indicator
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    duplicate: bool = False
+    stale: bool = False  # ``case_expect_version`` did not match: someone else changed the case
+    inserted: tuple[ActionRow, ...] = ()
+    audit_head: str = GENESIS_HASH
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerification:
+    ok: bool
+    rows: int
+    head: str
+    broken_at: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    cutoff: datetime
+    events_deleted: int
+    events_redacted: int
+    cases_redacted: int
+    actions_redacted: int
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class Store(ABC):
+    """The storage interface the engine, review workflow, CLI and dashboard use."""
+
+    @abstractmethod
+    def apply(self, batch: WriteBatch) -> BatchResult: ...
+
+    @abstractmethod
+    def has_event(self, ref: MessageRef, revision: str) -> bool: ...
+
+    @abstractmethod
+    def get_event(self, event_id: str) -> EventRow | None: ...
+
+    @abstractmethod
+    def get_case(self, case_id: str) -> CaseRow | None: ...
+
+    @abstractmethod
+    def case_for_message(self, ref: MessageRef) -> CaseRow | None: ...
+
+    @abstractmethod
+    def list_cases(self, flt: CaseFilter) -> list[CaseRow]: ...
+
+    @abstractmethod
+    def author_case_count(self, platform: str, community_id: str, author_id: str) -> int: ...
+
+    @abstractmethod
+    def get_action(self, action_id: str) -> ActionRow | None: ...
+
+    @abstractmethod
+    def actions_for_case(self, case_id: str) -> list[ActionRow]: ...
+
+    @abstractmethod
+    def actions_for_message(self, ref: MessageRef) -> list[ActionRow]: ...
+
+    @abstractmethod
+    def pending_actions(self, platform: str | None = None) -> list[ActionRow]: ...
+
+    @abstractmethod
+    def update_action(self, action_id: str, **changes: Any) -> None: ...
+
+    @abstractmethod
+    def count_actions_since(
+        self, platform: str, community_id: str, action: str, since: float
+    ) -> int:
+        """Actions of one kind recorded since ``since`` that were (or will be) carried out."""
+
+    @abstractmethod
+    def last_notice_at(self, platform: str, community_id: str, channel_id: str) -> float | None: ...
+
+    @abstractmethod
+    def list_values(self, platform: str, community_id: str, kind: str) -> set[str]: ...
+
+    @abstractmethod
+    def get_setting(self, platform: str, community_id: str, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set_setting(
+        self, platform: str, community_id: str, key: str, value: str | None
+    ) -> None: ...
+
+    @abstractmethod
+    def find_setting(self, platform: str, key: str, value: str) -> list[str]: ...
+
+    @abstractmethod
+    def settings_for(self, platform: str, community_id: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def counts_since(self, platform: str, community_id: str, since: float) -> dict[str, int]: ...
+
+    @abstractmethod
+    def rule_precision(self) -> dict[str, dict[str, int]]:
+        """Per rule: how many of its cases moderators confirmed and dismissed."""
+
+    @abstractmethod
+    def append_audit(self, entries: Sequence[AuditEntry]) -> str: ...
+
+    @abstractmethod
+    def audit_rows(self, after_seq: int = 0, limit: int | None = None) -> list[AuditRow]: ...
+
+    @abstractmethod
+    def verify_audit(self) -> AuditVerification: ...
+
+    @abstractmethod
+    def purge(
+        self, older_than_days: float, *, actor: str = "engine", now: float | None = None
+    ) -> PurgeResult: ...
+
+    @abstractmethod
+    def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+
+_EVENT_COLS = (
+    "id platform community_id channel_id message_id revision created_at text_sha256 norm_hash "
+    "label score lang actions rules shadow edited author_id author_name text normalised verdict "
+    "entities purged_at"
+).split()
+_CASE_COLS = (
+    "id event_id platform community_id channel_id message_id author_id author_name text "
+    "normalised text_sha256 norm_hash lang label score priority status rule reasons entities "
+    "created_at updated_at claimed_by decided_by decided_at notes version hold purged_at"
+).split()
+_ACTION_COLS = (
+    "id platform community_id channel_id message_id action status dedupe_key created_at payload "
+    "attempts last_error done_at next_attempt_at case_id event_id rule"
+).split()
+
+
+class SQLiteStore(Store):
+    """:class:`Store` on one SQLite file in WAL mode. Safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is one transaction.
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self.db = sqlite_utils.Database(self._conn)
+        self._create_schema()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        db = self.db
+        with self._lock:
+            db.table("events").create(
+                {
+                    "id": str,
+                    "platform": str,
+                    "community_id": str,
+                    "channel_id": str,
+                    "message_id": str,
+                    "revision": str,
+                    "created_at": float,
+                    "text_sha256": str,
+                    "norm_hash": str,
+                    "label": str,
+                    "score": float,
+                    "lang": str,
+                    "actions": str,
+                    "rules": str,
+                    "shadow": int,
+                    "edited": int,
+                    "author_id": str,
+                    "author_name": str,
+                    "text": str,
+                    "normalised": str,
+                    "verdict": str,
+                    "entities": str,
+                    "purged_at": float,
+                },
+                pk="id",
+                not_null=["platform", "community_id", "channel_id", "message_id", "revision"],
+                if_not_exists=True,
+            )
+            db.table("events").create_index(
+                ["platform", "community_id", "channel_id", "message_id", "revision"],
+                unique=True,
+                if_not_exists=True,
+            )
+            db.table("events").create_index(
+                ["platform", "community_id", "created_at"], if_not_exists=True
+            )
+            db.table("events").create_index(["created_at"], if_not_exists=True)
+            db.table("cases").create(
+                {
+                    "id": str,
+                    "event_id": str,
+                    "platform": str,
+                    "community_id": str,
+                    "channel_id": str,
+                    "message_id": str,
+                    "author_id": str,
+                    "author_name": str,
+                    "text": str,
+                    "normalised": str,
+                    "text_sha256": str,
+                    "norm_hash": str,
+                    "lang": str,
+                    "label": str,
+                    "score": float,
+                    "priority": str,
+                    "status": str,
+                    "rule": str,
+                    "reasons": str,
+                    "entities": str,
+                    "created_at": float,
+                    "updated_at": float,
+                    "claimed_by": str,
+                    "decided_by": str,
+                    "decided_at": float,
+                    "notes": str,
+                    "version": int,
+                    "hold": int,
+                    "purged_at": float,
+                },
+                pk="id",
+                if_not_exists=True,
+            )
+            db.table("cases").create_index(
+                ["platform", "community_id", "channel_id", "message_id"],
+                unique=True,
+                if_not_exists=True,
+            )
+            db.table("cases").create_index(["status", "created_at"], if_not_exists=True)
+            db.table("cases").create_index(
+                ["platform", "community_id", "author_id"], if_not_exists=True
+            )
+            db.table("actions").create(
+                {
+                    "id": str,
+                    "platform": str,
+                    "community_id": str,
+                    "channel_id": str,
+                    "message_id": str,
+                    "action": str,
+                    "status": str,
+                    "dedupe_key": str,
+                    "created_at": float,
+                    "payload": str,
+                    "attempts": int,
+                    "last_error": str,
+                    "done_at": float,
+                    "next_attempt_at": float,
+                    "case_id": str,
+                    "event_id": str,
+                    "rule": str,
+                },
+                pk="id",
+                if_not_exists=True,
+            )
+            db.table("actions").create_index(["dedupe_key"], unique=True, if_not_exists=True)
+            db.table("actions").create_index(["status"], if_not_exists=True)
+            db.table("actions").create_index(["case_id"], if_not_exists=True)
+            db.table("actions").create_index(
+                ["platform", "community_id", "channel_id", "message_id"], if_not_exists=True
+            )
+            db.table("actions").create_index(
+                ["platform", "community_id", "action", "created_at"], if_not_exists=True
+            )
+            db.table("lists").create(
+                {
+                    "platform": str,
+                    "community_id": str,
+                    "kind": str,
+                    "value": str,
+                    "added_at": float,
+                    "added_by": str,
+                },
+                pk=("platform", "community_id", "kind", "value"),
+                if_not_exists=True,
+            )
+            db.table("settings").create(
+                {"platform": str, "community_id": str, "key": str, "value": str},
+                pk=("platform", "community_id", "key"),
+                if_not_exists=True,
+            )
+            db.table("settings").create_index(["platform", "key", "value"], if_not_exists=True)
+            db.table("audit").create(
+                {
+                    "seq": int,
+                    "at": str,
+                    "actor": str,
+                    "kind": str,
+                    "subject": str,
+                    "detail": str,
+                    "prev_hash": str,
+                    "hash": str,
+                },
+                pk="seq",
+                if_not_exists=True,
+            )
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        # IMMEDIATE takes the write lock now: another process (the CLI purging while a bot runs)
+        # waits instead of failing half-way, and the audit head we read cannot change under us.
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def _audit_insert(self, entries: Sequence[AuditEntry], now: float) -> str:
+        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (row["seq"], row["hash"]) if row else (0, GENESIS_HASH)
+        at = datetime.fromtimestamp(now, UTC).isoformat(timespec="microseconds")
+        for entry in entries:
+            seq += 1
+            detail_json = canonical_json(entry.detail)
+            digest = audit_hash(prev, seq, at, entry.actor, entry.kind, entry.subject, detail_json)
+            self._conn.execute(
+                "INSERT INTO audit (seq, at, actor, kind, subject, detail, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, at, entry.actor, entry.kind, entry.subject, detail_json, prev, digest),
+            )
+            prev = digest
+        return prev
+
+    def apply(self, batch: WriteBatch) -> BatchResult:
+        now = time.time()
+        with self._lock:
+            self._begin()
+            try:
+                result = self._apply(batch, now)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            if result.duplicate or result.stale:
+                self._conn.execute("ROLLBACK")
+            else:
+                self._conn.execute("COMMIT")
+            return result
+
+    def _apply(self, batch: WriteBatch, now: float) -> BatchResult:
+        c = self._conn
+        if batch.event is not None:
+            e = batch.event
+            cur = c.execute(
+                f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLS)}) "
+                f"VALUES ({', '.join('?' * len(_EVENT_COLS))})",
+                (
+                    e.id,
+                    e.ref.platform,
+                    e.ref.community_id,
+                    e.ref.channel_id,
+                    e.ref.message_id,
+                    e.revision,
+                    e.created_at,
+                    e.text_sha256,
+                    e.norm_hash,
+                    e.label,
+                    e.score,
+                    e.lang,
+                    json.dumps(e.actions),
+                    json.dumps(e.rules),
+                    int(e.shadow),
+                    int(e.edited),
+                    e.author_id,
+                    e.author_name,
+                    e.text,
+                    e.normalised,
+                    None if e.verdict is None else json.dumps(e.verdict, ensure_ascii=False),
+                    None if e.entities is None else json.dumps(e.entities, ensure_ascii=False),
+                    None,
+                ),
+            )
+            if cur.rowcount == 0:
+                return BatchResult(duplicate=True)
+        if batch.case is not None:
+            k = batch.case
+            if batch.case_expect_version is not None:
+                row = c.execute("SELECT version FROM cases WHERE id = ?", (k.id,)).fetchone()
+                if row is None or row["version"] != batch.case_expect_version:
+                    return BatchResult(stale=True)
+            verb = "INSERT OR REPLACE" if batch.case_replace else "INSERT"
+            c.execute(
+                f"{verb} INTO cases ({', '.join(_CASE_COLS)}) "
+                f"VALUES ({', '.join('?' * len(_CASE_COLS))})",
+                (
+                    k.id,
+                    k.event_id,
+                    k.ref.platform,
+                    k.ref.community_id,
+                    k.ref.channel_id,
+                    k.ref.message_id,
+                    k.author_id,
+                    k.author_name,
+                    k.text,
+                    k.normalised,
+                    k.text_sha256,
+                    k.norm_hash,
+                    k.lang,
+                    k.label,
+                    k.score,
+                    k.priority,
+                    k.status,
+                    k.rule,
+                    json.dumps(k.reasons, ensure_ascii=False),
+                    json.dumps(k.entities, ensure_ascii=False),
+                    k.created_at,
+                    k.updated_at,
+                    k.claimed_by,
+                    k.decided_by,
+                    k.decided_at,
+                    json.dumps(k.notes, ensure_ascii=False),
+                    k.version,
+                    int(k.hold),
+                    None,
+                ),
+            )
+        for key in batch.free_dedupe_keys:
+            c.execute(
+                "UPDATE actions SET dedupe_key = dedupe_key || '#' || id WHERE dedupe_key = ?",
+                (key,),
+            )
+        for action_id, changes in batch.action_updates:
+            self._update_action(action_id, changes)
+        inserted: list[ActionRow] = []
+        for a in batch.actions:
+            cur = c.execute(
+                f"INSERT OR IGNORE INTO actions ({', '.join(_ACTION_COLS)}) "
+                f"VALUES ({', '.join('?' * len(_ACTION_COLS))})",
+                (
+                    a.id,
+                    a.ref.platform,
+                    a.ref.community_id,
+                    a.ref.channel_id,
+                    a.ref.message_id,
+                    a.action,
+                    a.status,
+                    a.dedupe_key,
+                    a.created_at,
+                    json.dumps(a.payload, ensure_ascii=False),
+                    a.attempts,
+                    a.last_error,
+                    a.done_at,
+                    a.next_attempt_at,
+                    a.case_id,
+                    a.event_id,
+                    a.rule,
+                ),
+            )
+            if cur.rowcount:
+                inserted.append(a)
+        for platform, community, kind, value, by in batch.list_adds:
+            c.execute(
+                "INSERT OR IGNORE INTO lists "
+                "(platform, community_id, kind, value, added_at, added_by) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (platform, community, kind, value, now, by),
+            )
+        head = self._audit_insert(batch.audit, now) if batch.audit else ""
+        return BatchResult(inserted=tuple(inserted), audit_head=head)
+
+    def _update_action(self, action_id: str, changes: dict[str, Any]) -> None:
+        allowed = {
+            "status",
+            "attempts",
+            "last_error",
+            "done_at",
+            "next_attempt_at",
+            "payload",
+            "dedupe_key",
+        }
+        bad = set(changes) - allowed
+        if bad:
+            raise ValueError(f"cannot update action columns {sorted(bad)}")
+        values = [
+            json.dumps(v, ensure_ascii=False) if k == "payload" else v for k, v in changes.items()
+        ]
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        self._conn.execute(f"UPDATE actions SET {sets} WHERE id = ?", (*values, action_id))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _ref(row: sqlite3.Row) -> MessageRef:
+        return MessageRef(
+            row["platform"], row["community_id"], row["channel_id"], row["message_id"]
+        )
+
+    def _event(self, row: sqlite3.Row) -> EventRow:
+        return EventRow(
+            id=row["id"],
+            ref=self._ref(row),
+            revision=row["revision"],
+            created_at=row["created_at"],
+            text_sha256=row["text_sha256"],
+            norm_hash=row["norm_hash"],
+            label=row["label"],
+            score=row["score"],
+            lang=row["lang"],
+            actions=_loads(row["actions"], []),
+            rules=_loads(row["rules"], []),
+            shadow=bool(row["shadow"]),
+            edited=bool(row["edited"]),
+            author_id=row["author_id"],
+            author_name=row["author_name"],
+            text=row["text"],
+            normalised=row["normalised"],
+            verdict=_loads(row["verdict"], None),
+            entities=_loads(row["entities"], None),
+        )
+
+    def _case(self, row: sqlite3.Row) -> CaseRow:
+        return CaseRow(
+            id=row["id"],
+            event_id=row["event_id"],
+            ref=self._ref(row),
+            author_id=row["author_id"] or "",
+            author_name=row["author_name"] or "",
+            text=row["text"],
+            normalised=row["normalised"],
+            text_sha256=row["text_sha256"],
+            norm_hash=row["norm_hash"],
+            lang=row["lang"],
+            label=row["label"],
+            score=row["score"],
+            priority=row["priority"],
+            status=row["status"],
+            rule=row["rule"],
+            reasons=_loads(row["reasons"], []),
+            entities=_loads(row["entities"], []),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            claimed_by=row["claimed_by"],
+            decided_by=row["decided_by"],
+            decided_at=row["decided_at"],
+            notes=_loads(row["notes"], []),
+            version=row["version"],
+            hold=bool(row["hold"]),
+        )
+
+    def _action(self, row: sqlite3.Row) -> ActionRow:
+        return ActionRow(
+            id=row["id"],
+            ref=self._ref(row),
+            action=row["action"],
+            status=row["status"],
+            dedupe_key=row["dedupe_key"],
+            created_at=row["created_at"],
+            payload=_loads(row["payload"], {}),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            done_at=row["done_at"],
+            next_attempt_at=row["next_attempt_at"] or 0.0,
+            case_id=row["case_id"],
+            event_id=row["event_id"],
+            rule=row["rule"],
+        )
+
+    def has_event(self, ref: MessageRef, revision: str) -> bool:
+        return (
+            self._one(
+                "SELECT 1 FROM events WHERE platform = ? AND community_id = ? AND channel_id = ? "
+                "AND message_id = ? AND revision = ?",
+                (*_ref_tuple(ref), revision),
+            )
+            is not None
+        )
+
+    def get_event(self, event_id: str) -> EventRow | None:
+        row = self._one("SELECT * FROM events WHERE id = ?", (event_id,))
+        return None if row is None else self._event(row)
+
+    def get_case(self, case_id: str) -> CaseRow | None:
+        row = self._one("SELECT * FROM cases WHERE id = ?", (case_id,))
+        return None if row is None else self._case(row)
+
+    def case_for_message(self, ref: MessageRef) -> CaseRow | None:
+        row = self._one(
+            "SELECT * FROM cases WHERE platform = ? AND community_id = ? AND channel_id = ? "
+            "AND message_id = ?",
+            _ref_tuple(ref),
+        )
+        return None if row is None else self._case(row)
+
+    def list_cases(self, flt: CaseFilter) -> list[CaseRow]:
+        where: list[str] = []
+        params: list[Any] = []
+        if flt.statuses:
+            where.append(f"status IN ({', '.join('?' * len(flt.statuses))})")
+            params.extend(str(s) for s in flt.statuses)
+        if flt.platform is not None:
+            where.append("platform = ?")
+            params.append(flt.platform)
+        if flt.communities is not None:
+            if not flt.communities:
+                return []
+            where.append(
+                "("
+                + " OR ".join("(platform = ? AND community_id = ?)" for _ in flt.communities)
+                + ")"
+            )
+            for p, cid in flt.communities:
+                params.extend((p, cid))
+        for col, value in (("lang", flt.lang), ("label", flt.label), ("author_id", flt.author_id)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(value)
+        sql = "SELECT * FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += (
+            " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, "
+            "created_at DESC LIMIT ?"
+        )
+        params.append(max(0, int(flt.limit)))
+        return [self._case(r) for r in self._all(sql, params)]
+
+    def author_case_count(self, platform: str, community_id: str, author_id: str) -> int:
+        row = self._one(
+            "SELECT count(*) AS n FROM cases "
+            "WHERE platform = ? AND community_id = ? AND author_id = ?",
+            (platform, community_id, author_id),
+        )
+        return int(row["n"]) if row else 0
+
+    def get_action(self, action_id: str) -> ActionRow | None:
+        row = self._one("SELECT * FROM actions WHERE id = ?", (action_id,))
+        return None if row is None else self._action(row)
+
+    def actions_for_case(self, case_id: str) -> list[ActionRow]:
+        rows = self._all(
+            "SELECT * FROM actions WHERE case_id = ? ORDER BY created_at, rowid", (case_id,)
+        )
+        return [self._action(r) for r in rows]
+
+    def actions_for_message(self, ref: MessageRef) -> list[ActionRow]:
+        rows = self._all(
+            "SELECT * FROM actions WHERE platform = ? AND community_id = ? AND channel_id = ? "
+            "AND message_id = ? ORDER BY created_at, rowid",
+            _ref_tuple(ref),
+        )
+        return [self._action(r) for r in rows]
+
+    def pending_actions(self, platform: str | None = None) -> list[ActionRow]:
+        if platform is None:
+            rows = self._all(
+                "SELECT * FROM actions WHERE status = ? ORDER BY created_at, rowid", (PENDING,)
+            )
+        else:
+            rows = self._all(
+                "SELECT * FROM actions WHERE status = ? AND platform = ? "
+                "ORDER BY created_at, rowid",
+                (PENDING, platform),
+            )
+        return [self._action(r) for r in rows]
+
+    def all_actions(self) -> Iterator[ActionRow]:
+        for row in self._all("SELECT * FROM actions ORDER BY created_at, rowid"):
+            yield self._action(row)
+
+    def update_action(self, action_id: str, **changes: Any) -> None:
+        with self._lock:
+            self._update_action(action_id, changes)
+
+    def count_actions_since(
+        self, platform: str, community_id: str, action: str, since: float
+    ) -> int:
+        row = self._one(
+            "SELECT count(*) AS n FROM actions WHERE platform = ? AND community_id = ? "
+            "AND action = ? AND created_at >= ? AND status IN ('pending', 'done', 'fallback')",
+            (platform, community_id, action, since),
+        )
+        return int(row["n"]) if row else 0
+
+    def last_notice_at(self, platform: str, community_id: str, channel_id: str) -> float | None:
+        row = self._one(
+            "SELECT max(created_at) AS t FROM actions WHERE platform = ? AND community_id = ? "
+            "AND channel_id = ? AND action = 'notice' AND status IN ('pending', 'done')",
+            (platform, community_id, channel_id),
+        )
+        return None if row is None else row["t"]
+
+    def list_values(self, platform: str, community_id: str, kind: str) -> set[str]:
+        rows = self._all(
+            "SELECT value FROM lists WHERE platform = ? AND community_id = ? AND kind = ?",
+            (platform, community_id, kind),
+        )
+        return {r["value"] for r in rows}
+
+    def get_setting(self, platform: str, community_id: str, key: str) -> str | None:
+        row = self._one(
+            "SELECT value FROM settings WHERE platform = ? AND community_id = ? AND key = ?",
+            (platform, community_id, key),
+        )
+        return None if row is None else row["value"]
+
+    def set_setting(self, platform: str, community_id: str, key: str, value: str | None) -> None:
+        with self._lock:
+            self._begin()
+            try:
+                if value is None:
+                    self._conn.execute(
+                        "DELETE FROM settings WHERE platform = ? AND community_id = ? AND key = ?",
+                        (platform, community_id, key),
+                    )
+                else:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO settings (platform, community_id, key, value) "
+                        "VALUES (?, ?, ?, ?)",
+                        (platform, community_id, key, value),
+                    )
+                self._audit_insert(
+                    [
+                        AuditEntry(
+                            "engine",
+                            "settings.set",
+                            f"{platform}:{community_id}",
+                            {"key": key, "value": value},
+                        )
+                    ],
+                    time.time(),
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def find_setting(self, platform: str, key: str, value: str) -> list[str]:
+        rows = self._all(
+            "SELECT community_id FROM settings WHERE platform = ? AND key = ? AND value = ? "
+            "ORDER BY community_id",
+            (platform, key, value),
+        )
+        return [r["community_id"] for r in rows]
+
+    def settings_for(self, platform: str, community_id: str) -> dict[str, str]:
+        rows = self._all(
+            "SELECT key, value FROM settings WHERE platform = ? AND community_id = ?",
+            (platform, community_id),
+        )
+        return {r["key"]: r["value"] for r in rows}
+
+    def counts_since(self, platform: str, community_id: str, since: float) -> dict[str, int]:
+        counts = {
+            k: 0
+            for k in ("messages", "offers", "seeking", "hidden", "notices", "private", "escalated")
+        }
+        for row in self._all(
+            "SELECT label, count(*) AS n FROM events "
+            "WHERE platform = ? AND community_id = ? AND created_at >= ? GROUP BY label",
+            (platform, community_id, since),
+        ):
+            counts["messages"] += row["n"]
+            if row["label"] == "offer":
+                counts["offers"] += row["n"]
+            elif row["label"] == "seeking":
+                counts["seeking"] += row["n"]
+        names = {
+            "hide": "hidden",
+            "notice": "notices",
+            "redirect_private": "private",
+            "escalate": "escalated",
+        }
+        for row in self._all(
+            "SELECT action, count(*) AS n FROM actions "
+            "WHERE platform = ? AND community_id = ? AND created_at >= ? "
+            "AND status IN ('pending', 'done', 'fallback') GROUP BY action",
+            (platform, community_id, since),
+        ):
+            name = names.get(row["action"], row["action"])
+            counts[name] = counts.get(name, 0) + row["n"]
+        open_row = self._one(
+            "SELECT count(*) AS n FROM cases "
+            "WHERE platform = ? AND community_id = ? AND status IN ('open', 'claimed')",
+            (platform, community_id),
+        )
+        counts["cases_open"] = int(open_row["n"]) if open_row else 0
+        return counts
+
+    def rule_precision(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for row in self._all(
+            "SELECT rule, status, count(*) AS n FROM cases "
+            "WHERE status IN ('confirmed', 'dismissed') GROUP BY rule, status"
+        ):
+            out.setdefault(row["rule"], {"confirmed": 0, "dismissed": 0})[row["status"]] = row["n"]
+        return out
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def append_audit(self, entries: Sequence[AuditEntry]) -> str:
+        with self._lock:
+            self._begin()
+            try:
+                head = self._audit_insert(entries, time.time())
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return head
+
+    def audit_rows(self, after_seq: int = 0, limit: int | None = None) -> list[AuditRow]:
+        sql = "SELECT * FROM audit WHERE seq > ? ORDER BY seq"
+        params: list[Any] = [after_seq]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            AuditRow(
+                seq=r["seq"],
+                at=datetime.fromisoformat(r["at"]),
+                actor=r["actor"],
+                kind=r["kind"],
+                subject=r["subject"],
+                detail=json.loads(r["detail"]),
+                prev_hash=r["prev_hash"],
+                hash=r["hash"],
+            )
+            for r in self._all(sql, params)
+        ]
+
+    def verify_audit(self) -> AuditVerification:
+        """Recompute the chain from the first row; report the first row that does not fit."""
+        prev = GENESIS_HASH
+        expected_seq = 1
+        count = 0
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM audit ORDER BY seq")
+            for r in cur:
+                seq = r["seq"]
+                if seq != expected_seq:
+                    return AuditVerification(
+                        False, count, prev, seq, f"row(s) missing before seq {seq}"
+                    )
+                if r["prev_hash"] != prev:
+                    return AuditVerification(
+                        False, count, prev, seq, "prev_hash does not match the previous row"
+                    )
+                digest = audit_hash(
+                    prev, seq, r["at"], r["actor"], r["kind"], r["subject"], r["detail"]
+                )
+                if digest != r["hash"]:
+                    return AuditVerification(
+                        False, count, prev, seq, "row content does not match its hash"
+                    )
+                prev = digest
+                expected_seq += 1
+                count += 1
+        return AuditVerification(True, count, prev)
+
+    # -- retention -------------------------------------------------------------------------
+
+    def purge(
+        self, older_than_days: float, *, actor: str = "engine", now: float | None = None
+    ) -> PurgeResult:
+        """Delete or redact evidence older than ``older_than_days``; audit rows are kept intact.
+
+        Benign events (no case, no action) are deleted outright; the rest keep their hashes,
+        labels and ids (so statistics and the audit chain still make sense) but lose the text,
+        the normalised text, author names/ids and entities. Cases under legal hold are skipped.
+        """
+        if older_than_days < 0:
+            raise ValueError("older_than_days must be >= 0")
+        now = time.time() if now is None else now
+        cutoff = now - older_than_days * 86400.0
+        c = self._conn
+        with self._lock:
+            self._begin()
+            try:
+                held = "SELECT event_id FROM cases WHERE hold = 1"
+                deleted = c.execute(
+                    "DELETE FROM events WHERE created_at < ? AND actions = '[]' AND id NOT IN "
+                    "(SELECT event_id FROM cases)",
+                    (cutoff,),
+                ).rowcount
+                events = c.execute(
+                    "UPDATE events SET text = NULL, normalised = NULL, author_id = NULL, "
+                    "author_name = NULL, entities = NULL, verdict = NULL, purged_at = ? "
+                    f"WHERE created_at < ? AND purged_at IS NULL AND id NOT IN ({held})",
+                    (now, cutoff),
+                ).rowcount
+                cases = c.execute(
+                    "UPDATE cases SET text = NULL, normalised = NULL, author_name = '', "
+                    "author_id = '', entities = '[]', reasons = '[]', purged_at = ? "
+                    "WHERE created_at < ? AND purged_at IS NULL AND hold = 0",
+                    (now, cutoff),
+                ).rowcount
+                # Outbox payloads can carry a restored text or a user id: keep only what is not
+                # personal (action kind, language, case id) once the action is settled.
+                actions = 0
+                for row in c.execute(
+                    "SELECT id, payload FROM actions WHERE created_at < ? AND status != 'pending' "
+                    "AND (case_id IS NULL OR case_id NOT IN (SELECT id FROM cases WHERE hold = 1))",
+                    (cutoff,),
+                ).fetchall():
+                    payload = _loads(row["payload"], {})
+                    kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
+                    if kept != payload:
+                        c.execute(
+                            "UPDATE actions SET payload = ? WHERE id = ?",
+                            (json.dumps(kept), row["id"]),
+                        )
+                        actions += 1
+                result = PurgeResult(
+                    cutoff=datetime.fromtimestamp(cutoff, UTC),
+                    events_deleted=deleted,
+                    events_redacted=events,
+                    cases_redacted=cases,
+                    actions_redacted=actions,
+                )
+                self._audit_insert(
+                    [
+                        AuditEntry(
+                            actor,
+                            "purge",
+                            "retention",
+                            {
+                                "older_than_days": older_than_days,
+                                "cutoff": result.cutoff.isoformat(),
+                                "events_deleted": deleted,
+                                "events_redacted": events,
+                                "cases_redacted": cases,
+                                "actions_redacted": actions,
+                            },
+                        )
+                    ],
+                    now,
+                )
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+            return result
+
+    def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None:
+        with self._lock:
+            self._begin()
+            try:
+                n = self._conn.execute(
+                    "UPDATE cases SET hold = ? WHERE id = ?", (int(hold), case_id)
+                ).rowcount
+                if n == 0:
+                    raise KeyError(case_id)
+                self._audit_insert(
+                    [AuditEntry(actor, "case.hold", case_id, {"hold": hold})], time.time()
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA optimize")
+            finally:
+                self._conn.close()
+
+
+_PAYLOAD_KEEP = frozenset(
+    {"lang", "kind", "case_id", "priority", "seconds", "fallback_for", "version", "status"}
+)
+
+
+def _ref_tuple(ref: MessageRef) -> tuple[str, str, str, str]:
+    return (ref.platform, ref.community_id, ref.channel_id, ref.message_id)
