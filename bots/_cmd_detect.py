@@ -142,12 +142,20 @@ def _scan(args: argparse.Namespace) -> int:
                     lang = obj.get("lang") if isinstance(obj.get("lang"), str) else None
                     verdict = detector.detect(obj["text"], lang_hint=lang)
                     record = {"id": _id_of(obj), "line": lineno, **verdict.to_dict()}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                _write(out, record)
         except OSError as exc:
             print(f"channelwatch scan: cannot read {args.file}: {exc}", file=sys.stderr)
             return 1
     out.flush()
     return 0
+
+
+def _write(out: IO[str], record: dict[str, Any]) -> None:
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    try:
+        out.write(line)
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape in an id: write it escaped
+        out.write(json.dumps(record) + "\n")
 
 
 # --- eval ------------------------------------------------------------------------------------

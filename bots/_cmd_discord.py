@@ -18,7 +18,9 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     group = subparsers.add_parser(
-        "discord", help="Discord helpers", description="Helpers for running channelwatch on Discord."
+        "discord",
+        help="Discord helpers",
+        description="Helpers for running channelwatch on Discord.",
     )
     sub = group.add_subparsers(dest="discord_command", metavar="SUBCOMMAND")
     invite = sub.add_parser(
@@ -29,6 +31,11 @@ def register(subparsers: Any) -> None:
     )
     invite.add_argument("--client-id", default=None, help="the application's id (a number)")
     invite.add_argument(
+        "--automod",
+        action="store_true",
+        help="also ask for Manage Server, for AutoMod sync of confirmed contacts (DISCORD_AUTOMOD)",
+    )
+    invite.add_argument(
         "--explain", action="store_true", help="also list each permission and why it is needed"
     )
     invite.set_defaults(func=_invite_url)
@@ -36,7 +43,13 @@ def register(subparsers: Any) -> None:
 
 
 def _invite_url(args: argparse.Namespace) -> int:
-    from adapters.discord._invite import REQUIRED_PERMISSIONS, client_id_from_token, invite_url
+    from adapters.discord._invite import (
+        AUTOMOD_PERMISSIONS,
+        REQUIRED_PERMISSIONS,
+        client_id_from_token,
+        invite_url,
+        permission_label,
+    )
 
     client_id = args.client_id or os.environ.get("DISCORD_CLIENT_ID")
     if not client_id:
@@ -49,12 +62,14 @@ def _invite_url(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    automod = args.automod or os.environ.get("DISCORD_AUTOMOD", "0") in ("1", "true", "yes")
     try:
-        print(invite_url(client_id))
+        print(invite_url(client_id, automod=automod))
     except ValueError as exc:
         print(f"channelwatch: {exc}", file=sys.stderr)
         return 2
     if args.explain:
-        for name, (_bit, why) in REQUIRED_PERMISSIONS.items():
-            print(f"  {name.replace('_', ' ').title()}: {why}")
+        wanted = REQUIRED_PERMISSIONS | (AUTOMOD_PERMISSIONS if automod else {})
+        for name, (_bit, why) in wanted.items():
+            print(f"  {permission_label(name)}: {why}")
     return 0

@@ -34,7 +34,9 @@ def register(subparsers: Any) -> None:
     )
     rp.add_argument("file", metavar="FILE|-", help="JSON Lines input (- for stdin)")
     rp.add_argument("--db", required=True, type=Path, help="SQLite database (created if absent)")
-    rp.add_argument("--community", default=None, help="community id (default: `community` or replay)")
+    rp.add_argument(
+        "--community", default=None, help="community id (default: `community` or replay)"
+    )
     rp.add_argument("--config-dir", type=Path, default=None, help="config directory to use")
     rp.set_defaults(func=_replay)
 
@@ -155,14 +157,19 @@ async def _replay_async(args: argparse.Namespace, fh: IO[str]) -> int:
     printed = 0
 
     async def printer() -> None:
-        nonlocal printed
         while True:
             ev = await events.get()
-            if ev.get("type") != "action" or ev.get("status") == "pending":
-                continue
-            row = await engine._run(engine.store.get_action, ev["action_id"])
+            try:
+                await print_effect(ev)
+            finally:
+                events.task_done()
+
+    async def print_effect(ev: dict[str, Any]) -> None:
+        nonlocal printed
+        if ev.get("type") == "action" and ev.get("status") != "pending":
+            row = await engine.query(engine.store.get_action, ev["action_id"])
             if row is None:
-                continue
+                return
             out: dict[str, Any] = {
                 "message_id": row.ref.message_id,
                 "channel_id": row.ref.channel_id,
@@ -198,9 +205,7 @@ async def _replay_async(args: argparse.Namespace, fh: IO[str]) -> int:
             n += 1
             dup += decision.duplicate
         await engine.wait_idle(120.0)
-        while not events.empty():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0)
+        await events.join()  # every dispatched effect printed
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib
 import logging
 import os
 import secrets
@@ -22,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from aiohttp import web
+from aiohttp import web
 
+if TYPE_CHECKING:
     from bots.dashboard import AccountStore
 
 __all__ = ["Server", "ensure_admin", "register"]
@@ -34,7 +35,19 @@ log = logging.getLogger("channelwatch.run")
 DEFAULT_DB = "./channelwatch.db"
 # config/ is a package beside bots/ in the source tree and in an installed wheel alike.
 SAMPLES_PATH = Path(__file__).resolve().parent.parent / "config" / "samples" / "playground.jsonl"
-TOKEN_VARS = ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN")
+# Secrets whose values must never reach a log line.
+TOKEN_VARS = (
+    "TELEGRAM_BOT_TOKEN",
+    "DISCORD_BOT_TOKEN",
+    "CHANNELWATCH_WEBHOOK_SECRET",
+    "CHANNELWATCH_METRICS_TOKEN",
+)
+# (variable that enables it, module with ``build_from_env``), in start order.
+PLATFORM_MODULES = (
+    ("TELEGRAM_BOT_TOKEN", "adapters.telegram"),
+    ("DISCORD_BOT_TOKEN", "adapters.discord"),
+    ("CHANNELWATCH_WEBHOOK_SECRET", "adapters.webhook"),
+)
 
 
 def register(subparsers: Any) -> None:
@@ -42,13 +55,21 @@ def register(subparsers: Any) -> None:
         "run",
         help="run the engine, the playground and the review dashboard (and bots with tokens)",
         description="Start channelwatch: the local playground and the review dashboard on "
-        "http://HOST:PORT, plus the Telegram/Discord bots when TELEGRAM_BOT_TOKEN / "
-        "DISCORD_BOT_TOKEN are set. Data goes to CHANNELWATCH_DB (default ./channelwatch.db).",
+        "http://HOST:PORT, plus the Telegram / Discord bots when TELEGRAM_BOT_TOKEN / "
+        "DISCORD_BOT_TOKEN are set, and the signed webhook API at /webhook/ when "
+        "CHANNELWATCH_WEBHOOK_SECRET is set. Data goes to CHANNELWATCH_DB (default "
+        "./channelwatch.db). CHANNELWATCH_ADMIN_PASSWORD sets the first admin's password; "
+        "CHANNELWATCH_METRICS_TOKEN, when set, protects /metrics with a bearer token.",
     )
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     run.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     run.add_argument(
         "--db", default=None, help="SQLite file (default: $CHANNELWATCH_DB or ./channelwatch.db)"
+    )
+    run.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark session cookies Secure (set when the dashboard is served over HTTPS)",
     )
     run.add_argument(
         "--no-playground", action="store_true", help="do not start the local playground"
@@ -235,6 +256,7 @@ class Server:
     port: int = 8080
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     playground: bool = True
+    secure_cookies: bool = False
     out: Callable[[str], None] = print
     hasher: Any = None  # an argon2 PasswordHasher; tests pass a cheap one
     sample_delay: float = 0.4
@@ -245,14 +267,11 @@ class Server:
     _runner: web.AppRunner | None = None
 
     async def start(self) -> str:
-        from aiohttp import web
-
         from adapters.playground import PlaygroundAdapter, load_samples
         from bots.dashboard import SqliteAccountStore, create_app
         from core import Engine
 
         self.engine = engine = await Engine.open(self.db_path)
-        log.info("engine: store %s", self.db_path)
         self.accounts = SqliteAccountStore(self.db_path, hasher=self.hasher)
         ensure_admin(self.accounts, self.env, out=self.out)
 
@@ -261,25 +280,28 @@ class Server:
             pg = PlaygroundAdapter(engine, samples=load_samples(SAMPLES_PATH))
             engine.register_adapter(pg)
             self.adapters.append(pg)
-        for var, module in (
-            ("TELEGRAM_BOT_TOKEN", "adapters.telegram"),
-            ("DISCORD_BOT_TOKEN", "adapters.discord"),
-        ):
-            if not self.env.get(var):
+        signed: dict[str, web.Application] = {}
+        webhooks: list[Any] = []
+        for var, module in PLATFORM_MODULES:
+            if not self.env.get(var, "").strip():
                 continue
-            # Imported only when its token is set: the platform libraries are slow to import.
-            import importlib
-
+            # Imported only when its variable is set: platform libraries are slow to import.
             adapter = importlib.import_module(module).build_from_env(engine, self.env)
-            if adapter is not None:
-                engine.register_adapter(adapter)
-                self.adapters.append(adapter)
+            if adapter is None:
+                continue
+            engine.register_adapter(adapter)
+            self.adapters.append(adapter)
+            if module == "adapters.webhook":
+                signed["/webhook/"] = adapter.app()
+                webhooks.append(adapter)
 
         await engine.start()
-        log.info("engine: started (outbox dispatcher running, pending actions resumed)")
+        log.info("engine: started, storing in %s", self.db_path)
         for adapter in self.adapters:
             await adapter.start()
-            log.info("%s: adapter started", adapter.platform)
+            if adapter.platform != "playground":  # announced below, with its address
+                mounted = " (its API is mounted at /webhook/)" if adapter in webhooks else ""
+                log.info("%s: adapter started%s", adapter.platform, mounted)
 
         app = create_app(
             engine,
@@ -287,6 +309,9 @@ class Server:
             playground=pg,
             sample_delay=self.sample_delay,
             db_path=self.db_path,
+            signed_apis=signed,
+            secure_cookies=self.secure_cookies,
+            metrics_token=self.env.get("CHANNELWATCH_METRICS_TOKEN") or None,
         )
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -298,9 +323,20 @@ class Server:
             port = server.sockets[0].getsockname()[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{port}"
-        log.info("dashboard: listening on %s/ (review at /cases)", self.url)
-        if self.playground:
-            log.info("playground: open %s/playground/ to try it", self.url)
+        if pg is not None:
+            log.info(
+                "playground: started at %s/playground/ (%d rooms, %d simulated users, %d samples)",
+                self.url,
+                len(pg.rooms),
+                len(pg.users),
+                len(pg.samples),
+            )
+        log.info("dashboard: started at %s/ (moderators log in at %s/login)", self.url, self.url)
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.secure_cookies:
+            log.warning(
+                "dashboard: listening beyond this machine; serve it behind HTTPS and pass "
+                "--secure-cookies so session cookies never travel in clear"
+            )
         return self.url
 
     async def stop(self) -> None:
@@ -317,7 +353,7 @@ class Server:
                 log.exception("%s: error while stopping", adapter.platform)
         self.adapters.clear()
         if self.engine is not None:
-            await self.engine.stop()
+            await self.engine.close()  # stops dispatching, then closes the store
             self.engine = None
             log.info("engine: stopped; unfinished actions stay in the outbox for the next start")
         if self.accounts is not None:
@@ -361,6 +397,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         port=args.port,
         env=env,
         playground=not args.no_playground,
+        secure_cookies=args.secure_cookies,
     )
     try:
         return asyncio.run(_serve(server))

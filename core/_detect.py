@@ -23,14 +23,14 @@ from __future__ import annotations
 import logging
 import threading
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core._entities import EntityExtractor
 from core._langid import LanguageIdentifier
 from core._lexicon import Lexicon, Pack, TermHit, load_packs
-from core._normalise import normalise
+from core._normalise import _surface, fold, normalise
 from core._verdict import Entity, Label, Reason, Verdict
 
 __all__ = ["DEFAULT_CONFIG_DIR", "Detector", "DetectorConfig"]
@@ -53,7 +53,6 @@ _REASON_TEXT: dict[str, str] = {
     "link": "links a messenger account",
     "handle": "gives an account handle",
     "imminent": "names a near departure time",
-    "emoji": "uses boat, flag or money emoji",
     "counter": "context pointing away from an offer (news, warnings, help, legal travel)",
     "seeking": "asks about a crossing route",
 }
@@ -79,6 +78,9 @@ class DetectorConfig:
     multipliers: dict[int, tuple[str, ...]]
     emoji: dict[str, tuple[str, ...]]
     plausible_prices: dict[str, tuple[float, float]]
+    per_person: tuple[str, ...] = ()
+    min_per_person_amount: float = 100.0
+    neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> DetectorConfig:
@@ -101,6 +103,9 @@ class DetectorConfig:
             currencies=lists("currencies"),
             multipliers={int(k): v for k, v in lists("multipliers").items()},
             emoji=lists("emoji"),
+            per_person=tuple(str(w) for w in data.get("per_person", {}).get("words", ())),
+            min_per_person_amount=float(data.get("per_person", {}).get("min_amount", 100)),
+            neutral=lists("neutral"),
             plausible_prices={
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in data.get("plausible_prices", {}).items()
@@ -127,6 +132,12 @@ class Detector:
             if category != "currency"
             for term in terms
         ]
+        entries.extend(_seeking_cues(packs))
+        entries.extend(
+            TermHit(lang, "neutral", term)
+            for lang, terms in config.neutral.items()
+            for term in terms
+        )
         entries.extend(
             TermHit("*", "messenger", word)
             for platform, words in config.messengers.items()
@@ -147,6 +158,8 @@ class Detector:
             messenger_words=messenger_words,
             max_per_kind=config.max_entities_per_kind,
             max_phone_candidates=config.max_phone_candidates,
+            per_person=config.per_person,
+            min_per_person_amount=config.min_per_person_amount,
         )
         self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items]
         self._w = config.weights
@@ -198,15 +211,30 @@ class Detector:
         for hit in self.lexicon.match(folded):
             found.setdefault(hit.category, {})[hit.term] = None
         if self._emoji and not surface.isascii():
-            for emoji, _cat in self._emoji:
+            for emoji, cat in self._emoji:
                 if emoji in surface:
-                    found.setdefault("emoji", {})[emoji] = None
+                    found.setdefault(cat, {})[emoji] = None
 
-        lang = self.langid.identify(surface, lang_hint)
-        entities = self.entities.extract(surface, lang)
+        lang = self.langid.identify(surface, lang_hint, folded)
+        entities = self.entities.extract(surface, lang, messengers="messenger" in found)
+        if not found and not entities:
+            # Most messages: nothing matched at all, so nothing to weigh or explain.
+            return Verdict(Label.NONE, 0.0, lang, normalised=folded)
+        return self._score(found, entities, lang, surface, folded)
+
+    def _score(
+        self,
+        found: dict[str, dict[str, None]],
+        entities: list[Entity],
+        lang: str,
+        surface: str,
+        folded: str,
+    ) -> Verdict:
+        """Turn matched terms and entities into a verdict (separate so tuning can re-run it)."""
         kinds: dict[str, list[Entity]] = {}
         for ent in entities:
             kinds.setdefault(ent.kind, []).append(ent)
+        entities = list(entities)
 
         # Signals: name -> (terms shown in the reason, weight). Order = order of the reasons.
         w = self._w
@@ -233,8 +261,6 @@ class Detector:
         times = list(found.get("imminent", ())) + [e.value for e in kinds.get("time", ())]
         if times:
             signals["imminent"] = (times, w.get("imminent", 0.0))
-        if found.get("emoji"):
-            signals["emoji"] = (list(found["emoji"]), w.get("emoji", 0.0))
 
         counter_terms = list(found.get("counter", ()))
         counter = min(w.get("counter", 0.0) * len(counter_terms), w.get("counter_max", 1.0))
@@ -243,12 +269,19 @@ class Detector:
         raw = sum(weight for _, weight in signals.values())
         offer_score = _clamp(raw - counter)
 
-        seeking_terms = list(found.get("seeking", ()))
+        # A seeking phrase that a pack also lists as a route ("the uk road") says nothing more.
+        topic_terms = {t for cat in _WHAT for t in found.get(cat, ())}
+        seeking_terms = [t for t in found.get("seeking", ()) if t not in topic_terms]
+        cue_terms = list(found.get("seeking_cue", ()))
         seek_score = 0.0
-        if seeking_terms:
-            seek_score = w.get("seeking", 0.0)
-            if len(seeking_terms) > 1:
-                seek_score += w.get("seeking_extra", 0.0)
+        if seeking_terms or (cue_terms and what):
+            if seeking_terms:
+                seek_score = w.get("seeking", 0.0)
+                if len(seeking_terms) > 1:
+                    seek_score += w.get("seeking_extra", 0.0)
+            else:
+                seeking_terms = cue_terms
+                seek_score = w.get("seeking_cue", 0.0)
             if what:
                 seek_score += w.get("seeking_topic", 0.0)
             if "?" in surface or "؟" in surface or "፧" in surface:
@@ -320,6 +353,34 @@ class Detector:
             return bounds[0] <= float(amount) <= bounds[1]
         except ValueError:
             return True
+
+
+def _seeking_cues(packs: dict[str, Pack]) -> list[TermHit]:
+    """Question openers derived from each pack's seeking phrases: the first two words of every
+    phrase of three or more words ("how much to uk" gives "how much", "qui connaît un passeur"
+    gives "qui connaît"). Seekers phrase their question in endless ways; the opener plus a topic
+    word (a route, a vehicle, documents) is what they share. A cue alone never labels a message.
+    """
+    # An opener made of topic words ("đi anh" = "go England", "to uk") is the topic, not a
+    # question: skip openers with a word that is a route, vehicle or documents term anywhere.
+    topic_words: set[str] = set()
+    for pack in packs.values():
+        for cat in _WHAT:
+            for term in pack.terms.get(cat, ()):
+                topic_words.update(fold(_surface(term)).split())
+    cues: list[TermHit] = []
+    for code, pack in packs.items():
+        seen: set[str] = set()
+        for phrase in pack.terms.get("seeking", ()):
+            words = phrase.split()
+            if len(words) >= 3:
+                cue = " ".join(words[:2])
+                folded = fold(_surface(cue)).split()
+                if cue in seen or not folded or any(w in topic_words for w in folded):
+                    continue
+                seen.add(cue)
+                cues.append(TermHit(code, "seeking_cue", cue))
+    return cues
 
 
 def _clamp(x: float) -> float:

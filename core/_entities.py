@@ -19,10 +19,13 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from core._normalise import _surface, fold
+from core._normalise import _LEET, _STRIP_TABLE, _surface, fold
 from core._verdict import Entity
 
 __all__ = ["EntityExtractor"]
+
+_STRIP_TABLE_CHARS = {chr(k): v[:1] for k, v in _STRIP_TABLE.items() if v.strip()}
+_LEET_CHARS_MAP = {chr(k): v for k, v in _LEET.items()}
 
 # Regions tried for numbers written without a country code, by detected language. GB first for
 # everyone: the crossings this project watches end there.
@@ -58,8 +61,9 @@ _MESSENGER_LINKS: tuple[tuple[str, str], ...] = (
     ("instagram", r"(?:instagram\.com|instagr\.am|ig\.me)/[\w.]+"),
 )
 _LINK_RE = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in _MESSENGER_LINKS)
-    + r"|(?P<url>https?://[^\s<>\"']+|www\.[^\s<>\"']+)"
+    r"(?:https?://)?(?:www\.)?(?:"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _MESSENGER_LINKS)
+    + r")|(?P<url>https?://[^\s<>\"']+|www\.[^\s<>\"']+)"
 )
 _HANDLE_RE = re.compile(r"(?<![\w@.])@([a-z][a-z0-9_.]{2,31})(?![\w@])")
 # "whatsapp: +44..." / "telegram @name" / "snap: name": a messenger word right before.
@@ -69,9 +73,6 @@ _NUMBER_RE = re.compile(
 _DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?(?![\d/.])")
 
 
-_SYMBOLS = "£€$₺₫؋"
-_SYMBOL_AFTER_RE = re.compile(rf"[ \t]?(?P<mult>k|m)?[ \t]?(?P<sym>[{_SYMBOLS}])")
-_SYMBOL_BEFORE_RE = re.compile(rf"(?P<sym>[{_SYMBOLS}])[ \t]?$")
 _WINDOW = 28
 _TOKEN_RE = re.compile(r"\s*[^\s\d]+")
 
@@ -95,8 +96,11 @@ def _fmt(amount: float) -> str:
 class _Money:
     """Currency words by folded spelling, so "eυros", "یوووورو" and "EUR0S" still read as euros."""
 
+    per_person: frozenset[str]  # folded "per person" words
     codes: dict[str, str]  # folded word or symbol -> ISO code ("" when unknown)
     multipliers: dict[str, int]  # folded word -> factor
+    symbol_after: re.Pattern[str]  # "2500£", "3k€", "2000 💷"
+    symbol_before: re.Pattern[str]  # "£2500", "€ 300"
     before: re.Pattern[str]  # on a folded window ending right before a number: "eur"
     after: re.Pattern[str]  # on a folded window starting right after it: "k euros", "pounds"
 
@@ -112,12 +116,14 @@ def _alternation(words: Sequence[str]) -> str:
 
 
 def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Sequence[str]],
-           extra_units: Sequence[str]) -> _Money:  # fmt: skip
+           extra_units: Sequence[str], per_person: Sequence[str] = ()) -> _Money:  # fmt: skip
     codes: dict[str, str] = {}
+    symbols: set[str] = set()
     for code, words in currencies.items():
         for w in words:
-            if len(w) == 1 and w in _SYMBOLS:
+            if len(w) == 1 and not w.isalnum():  # £ € $ ₺ ₫ ؋ 💷 ...
                 codes[w] = code
+                symbols.add(w)
             elif key := _fold_word(w):
                 codes.setdefault(key, code)
     mults: dict[str, int] = {}
@@ -129,11 +135,26 @@ def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Se
         key = _fold_word(w)
         if key and key not in codes and key not in mults and len(key) > 1:
             codes[key] = ""
-    cur = _alternation([k for k in codes if k not in _SYMBOLS])
+    pps = {key for w in per_person if (key := _fold_word(w))}
+    cur = _alternation([k for k in codes if k not in symbols])
     mult = _alternation(list(mults))
-    before = re.compile(rf"(?:^| )(?P<cur>{cur})$")
-    after = re.compile(rf"(?:(?P<mult>{mult})(?: |$))?(?:(?P<cur>{cur})(?: |$))?")
-    return _Money(codes, mults, before, after)
+    pp = _alternation(list(pps))
+    before = re.compile(rf"(?:^| )(?:(?P<cur>{cur})|(?P<pp>{pp}))$")
+    after = re.compile(
+        rf"(?:(?P<mult>{mult})(?: |$))?(?:(?P<cur>{cur})(?: |$))?(?:(?P<pp>{pp})(?: |$))?"
+    )
+    sym = "".join(re.escape(x) for x in sorted(symbols)) or "£"
+    symbol_after = re.compile(rf"[ \t]?(?P<mult>k|m)?[ \t]?(?P<sym>[{sym}])")
+    symbol_before = re.compile(rf"(?P<sym>[{sym}])[ \t]?$")
+    return _Money(
+        per_person=frozenset(pps),
+        codes=codes,
+        multipliers=mults,
+        symbol_after=symbol_after,
+        symbol_before=symbol_before,
+        before=before,
+        after=after,
+    )
 
 
 class EntityExtractor:
@@ -148,19 +169,35 @@ class EntityExtractor:
         messenger_words: Mapping[str, str] | None = None,
         max_per_kind: int = 20,
         max_phone_candidates: int = 8,
+        per_person: Sequence[str] = (),
+        min_per_person_amount: float = 100.0,
     ) -> None:
-        self._money = _money(currencies, multipliers, extra_units)
+        self._money = _money(currencies, multipliers, extra_units, per_person)
+        self._min_pp = min_per_person_amount
+        # First letters of every currency/multiplier word, folded and as written, plus the
+        # look-alike and leet characters evaders put there (е, 3, ...): the gate of _prices.
+        initials = {w[:1] for w in (*self._money.codes, *self._money.multipliers)}
+        initials.update(w[:1] for w in self._money.per_person)
+        for words in (*currencies.values(), *multipliers.values(), extra_units, per_person):
+            initials.update(_surface(w)[:1] for w in words)
+        initials.update(k for k, v in _STRIP_TABLE_CHARS.items() if v in initials)
+        initials.update(k for k, v in _LEET_CHARS_MAP.items() if v in initials)
+        self._unit_initials = frozenset(initials)
         # Messenger names written right before a number/handle, to qualify the contact.
         self._messenger_words = dict(messenger_words or {})
         mw = _alternation([w for w in self._messenger_words if w])
         self._messenger_before = re.compile(rf"(?P<m>{mw})\W{{0,3}}$")
         self.max_per_kind = max_per_kind
         self.max_phone_candidates = max_phone_candidates
+        self._qualify = True
 
-    def extract(self, surface: str, lang: str = "und") -> list[Entity]:
+    def extract(self, surface: str, lang: str = "und", *, messengers: bool = True) -> list[Entity]:
+        """Entities of one message's surface text. ``messengers=False`` tells the extractor no
+        messenger name occurs in the message, so contacts need not be qualified by one."""
         out: list[Entity] = []
+        self._qualify = messengers
         has_digit = _has_ascii_digit(surface)  # surface digits are all ASCII already
-        if "." in surface or ":" in surface:
+        if "/" in surface or "www." in surface:  # every link form we extract has one
             out.extend(self._links(surface))
         if "@" in surface:
             out.extend(self._handles(surface))
@@ -169,6 +206,15 @@ class EntityExtractor:
             out.extend(phones)
             out.extend(self._prices(surface, phones))
             out.extend(self._dates(surface))
+        if len(out) > self.max_per_kind:  # several extractors add contacts: cap per kind
+            kept: dict[str, int] = {}
+            capped: list[Entity] = []
+            for ent in out:
+                n = kept.get(ent.kind, 0)
+                if n < self.max_per_kind:
+                    kept[ent.kind] = n + 1
+                    capped.append(ent)
+            out = capped
         return out
 
     # --- links and handles ----------------------------------------------------------------
@@ -183,12 +229,15 @@ class EntityExtractor:
             if kind == "url":
                 out.append(Entity("link", text, text))
             else:
-                tail = text.split("/", 1)[1] if "/" in text else text
+                link = m.group(kind)
+                tail = link.split("/", 1)[1] if "/" in link else link
                 value = tail.strip("/").split("?")[0]
                 if kind == "whatsapp" and value.lstrip("+").isdigit():
                     value = "+" + value.lstrip("+")
                 elif kind == "telegram" and not value.startswith(("+", "joinchat")):
                     value = "@" + value.split("/")[0]
+                elif kind in ("snapchat", "instagram"):
+                    value = "@" + value.rsplit("/", 1)[-1]
                 out.append(Entity("contact", f"{kind}:{value}", text))
         return out
 
@@ -205,7 +254,7 @@ class EntityExtractor:
         return out
 
     def _platform_before(self, s: str, start: int) -> str | None:
-        if not self._messenger_words:
+        if not self._messenger_words or not self._qualify:
             return None
         m = self._messenger_before.search(s[max(0, start - 24) : start])
         return self._messenger_words.get(m.group("m")) if m else None
@@ -250,42 +299,59 @@ class EntityExtractor:
             code: str | None = None
             unit = ""
             factor = 1
+            per_person = False
             start, end = m.start(), m.end()
-            sym = _SYMBOL_AFTER_RE.match(s, end)
+            sym = money.symbol_after.match(s, end)
             if sym is not None:
                 code, end = money.codes.get(sym.group("sym"), ""), sym.end()
                 factor = 1000 if sym.group("mult") == "k" else 1
             else:
                 window = s[end : end + _WINDOW]
-                if window[:1].isalpha() or window[1:2].isalpha():
+                if self._may_start_unit(window.lstrip()[:1]):
                     folded = fold(window, keep_diacritics=False)
                     after = money.after.match(folded)
+                    if after is not None and after.group("pp") and not after.group("cur"):
+                        per_person = True
                     if after is not None and (after.group("mult") or after.group("cur")):
                         factor = money.multipliers.get(after.group("mult") or "", 1)
                         if after.group("cur"):
                             unit = after.group("cur")
                             code = money.codes.get(unit, "")
+                        elif after.group("mult") in money.codes:
+                            # a multiplier that implies its currency: "450 triệu" (VND)
+                            code = money.codes[after.group("mult")]
                         end = _span_end(s, end, after.group(0))
             if code is None:
-                sym = _SYMBOL_BEFORE_RE.search(s, max(0, start - 3), start)
+                sym = money.symbol_before.search(s, max(0, start - 3), start)
                 if sym is not None:
                     code, start = money.codes.get(sym.group("sym"), ""), sym.start()
                 else:
                     window = s[max(0, start - _WINDOW) : start]
-                    if window[-1:].isalpha() or window[-2:-1].isalpha():
+                    last = window.rstrip().rsplit(None, 1)
+                    if last and self._may_start_unit(last[-1][:1]):
                         before = money.before.search(fold(window, keep_diacritics=False))
-                        if before is not None:
+                        if before is not None and before.group("pp"):
+                            per_person = True
+                        elif before is not None:
                             unit = before.group("cur")
                             code = money.codes.get(unit, "")
                             start = max(0, start - len(unit) - 1)
-            if code is None and factor != 1000:
-                continue  # a bare number is not a price ("3k" alone is)
             amount = _amount(num_text) * factor
+            if code is None and per_person and amount >= self._min_pp:
+                code, unit = "", "per person"
+            if code is None and factor != 1000:
+                continue  # a bare number is not a price ("3k" alone is, so is "2800 each")
             if amount <= 0 or amount > 10_000_000_000:
                 continue
             value = f"{code} {_fmt(amount)}" if code else f"{_fmt(amount)} {unit}".strip()
             out.append(Entity("price", value, s[start:end].strip().rstrip(".,;:!?")))
         return out
+
+    def _may_start_unit(self, ch: str) -> bool:
+        """Can a currency or multiplier word start with this character? (A cheap gate before
+        folding the words around a number.)"""
+        return ch != "" and (ch in self._unit_initials or ch.translate(_STRIP_TABLE)[:1] in
+                             self._unit_initials)  # fmt: skip
 
     # --- dates ------------------------------------------------------------------------------
 

@@ -19,38 +19,38 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from core._normalise import fold
+
 __all__ = ["SAMPLE", "LanguageIdentifier"]
 
 SAMPLE = 600
 
-_ETHIOPIC_RE = re.compile("[\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f]")
-_ARABIC_RE = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
-_LATIN_RE = re.compile("[a-zà-ɏḀ-ỿ]")
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
-# Letter cues: (pattern, language, weight per occurrence, cap on the occurrences counted).
-_Cue = tuple[re.Pattern[str], str, float, int]
-_ARABIC_CUES: tuple[_Cue, ...] = (
-    (re.compile("[ټډړږښګڼۍځڅ]"), "ps", 3.0, 4),
-    (re.compile("ې"), "ps", 2.0, 4),
-    (re.compile("[ڕڵۆێەڤ]"), "ckb", 2.0, 6),
-    (re.compile("[پچژگکی]"), "fa", 0.6, 8),
-    (re.compile("[ةىيك]"), "ar", 0.6, 8),
-    (re.compile(r"(?<!\w)ال"), "ar", 0.8, 6),
-)
-_LATIN_CUES: tuple[_Cue, ...] = (
-    (re.compile("[ăđơư\u1ea0-\u1ef9]"), "vi", 3.0, 6),
-    (re.compile("[ğı]"), "tr", 3.0, 4),
-    (re.compile("[öü]"), "tr", 1.0, 4),
-    (re.compile("ş"), "tr", 0.5, 4),
-    (re.compile("ş"), "kmr", 0.5, 4),
-    (re.compile("[êîû]"), "kmr", 1.0, 6),
-    (re.compile("ë"), "sq", 2.0, 6),
-    (re.compile("[éèàùâœô]"), "fr", 1.5, 6),
-)
+# Letter cues: letters only one language of a family uses (or uses far more), with a weight per
+# occurrence. One regex pass finds them all; each language's cue total is capped.
+_ARABIC_CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    **dict.fromkeys("ټډړږښګڼۍځڅ", (("ps", 3.0),)),
+    "ې": (("ps", 2.0),),
+    **dict.fromkeys("ڕڵۆێەڤ", (("ckb", 2.0),)),
+    **dict.fromkeys("پچژگکی", (("fa", 0.6),)),
+    **dict.fromkeys("ةىيك", (("ar", 0.6),)),
+}
+_LATIN_CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    **dict.fromkeys("ăđơư" + "".join(chr(c) for c in range(0x1EA0, 0x1EFA)), (("vi", 3.0),)),
+    **dict.fromkeys("ğı", (("tr", 3.0),)),
+    **dict.fromkeys("öü", (("tr", 1.0),)),
+    "ş": (("tr", 0.5), ("kmr", 0.5)),
+    **dict.fromkeys("êîû", (("kmr", 1.0),)),
+    "ë": (("sq", 2.0),),
+    **dict.fromkeys("éèàùâœô", (("fr", 1.5),)),
+}
+_ARABIC_CUE_RE = re.compile("[" + "".join(_ARABIC_CUES) + "]")
+_LATIN_CUE_RE = re.compile("[" + "".join(_LATIN_CUES) + "]")
+_CUE_CAP = 12.0  # no language gets more than this from letters alone
 _ETHIOPIC_LANGS: tuple[str, ...] = ("ti", "am")
 _ARABIC_LANGS: tuple[str, ...] = ("ar", "fa", "ps", "ckb")
 _LATIN_LANGS: tuple[str, ...] = ("en", "fr", "kmr", "sq", "vi", "tr")
+_HINT_ALIASES = {"prs": "fa", "fas": "fa", "per": "fa", "ku": "kmr", "sorani": "ckb"}
 
 # A language needs at least this score to be chosen over the caller's hint.
 _MIN_SCORE = 1.5
@@ -60,41 +60,70 @@ class LanguageIdentifier:
     """Identifies the pack language of a message's surface text (see the module docstring)."""
 
     def __init__(self, common_words: Mapping[str, frozenset[str]]) -> None:
-        self._common = dict(common_words)
         self._known = frozenset(common_words)
+        # folded word -> the languages that list it as common (one dict lookup per word)
+        self._common: dict[str, tuple[str, ...]] = {}
+        for lang, words in common_words.items():
+            for w in words:
+                for key in {fold(w, keep_diacritics=True), fold(w, keep_diacritics=False)}:
+                    if key and " " not in key and lang not in self._common.get(key, ()):
+                        self._common[key] = (*self._common.get(key, ()), lang)
 
-    def identify(self, surface: str, lang_hint: str | None = None) -> str:
+    def identify(
+        self, surface: str, lang_hint: str | None = None, folded: str | None = None
+    ) -> str:
+        """The language of a message: its ``surface`` view (and, to save work, its ``folded``
+        view when the caller has it), with ``lang_hint`` as the fallback."""
         hint = lang_hint.lower().strip() if isinstance(lang_hint, str) else None
         hint = hint.replace("_", "-").split("-")[0] if hint else None
-        hint = {"prs": "fa", "fas": "fa", "per": "fa", "ku": "kmr", "sorani": "ckb"}.get(
-            hint or "", hint
-        )
+        hint = _HINT_ALIASES.get(hint or "", hint)
         sample = surface[:SAMPLE]
-        eth = len(_ETHIOPIC_RE.findall(sample))
-        ara = len(_ARABIC_RE.findall(sample))
-        lat = len(_LATIN_RE.findall(sample))
-        if eth == 0 and ara == 0 and lat == 0:
-            return hint if hint in self._known else "und"
+        words = (folded if folded is not None else fold(sample))[: SAMPLE * 2].split()
         family: tuple[str, ...]
-        cues: tuple[_Cue, ...]
-        if eth >= ara and eth >= lat:
-            family, cues = _ETHIOPIC_LANGS, ()
-        elif ara >= lat:
-            family, cues = _ARABIC_LANGS, _ARABIC_CUES
+        cue_re: re.Pattern[str] | None = None
+        cues: dict[str, tuple[tuple[str, float], ...]] = {}
+        if sample.isascii():
+            family = _LATIN_LANGS
+            if not words:
+                return hint if hint in self._known else "und"
         else:
-            family, cues = _LATIN_LANGS, _LATIN_CUES
+            # The script of the most letters (counted over the folded words, whose letters are
+            # those of the surface text minus marks; look-alikes are already Latin there).
+            lat = ara = eth = 0
+            for w in words[:24]:  # the first two dozen words decide the script
+                c = w[0]
+                if c < "\u0600":
+                    if c.isalpha():
+                        lat += len(w)
+                elif c <= "\u08ff":
+                    ara += len(w)
+                elif "\u1200" <= c <= "\u139f" or "\u2d80" <= c <= "\u2ddf":
+                    eth += len(w)
+            if eth == 0 and ara == 0 and lat == 0:
+                return hint if hint in self._known else "und"
+            if eth >= ara and eth >= lat:
+                family = _ETHIOPIC_LANGS
+            elif ara >= lat:
+                family, cue_re, cues = _ARABIC_LANGS, _ARABIC_CUE_RE, _ARABIC_CUES
+            else:
+                family, cue_re, cues = _LATIN_LANGS, _LATIN_CUE_RE, _LATIN_CUES
         scores = dict.fromkeys(family, 0.0)
-        for pattern, lang, weight, cap in cues:
-            n = len(pattern.findall(sample))
-            if n:
-                scores[lang] += weight * min(n, cap)
-        words = _WORD_RE.findall(sample)
-        for lang in family:
-            common = self._common.get(lang)
-            if common:
-                scores[lang] += 1.0 * sum(1 for w in words if w in common)
-        best = max(family, key=lambda lang: scores[lang])
+        if cue_re is not None:
+            for ch in cue_re.findall(sample):
+                for lang, weight in cues[ch]:
+                    scores[lang] += weight
+            for lang in scores:
+                scores[lang] = min(scores[lang], _CUE_CAP)
+        if family is _ARABIC_LANGS:
+            # the Arabic article starting words is frequent in Arabic, rare in the others
+            al = sum(1 for w in words if w.startswith("ال"))
+            scores["ar"] += 0.8 * min(al, 6)
+        for langs in filter(None, map(self._common.get, words)):  # C loop; few hits
+            for lang in langs:
+                if lang in scores:
+                    scores[lang] += 1.0
         ranked = sorted(scores.values(), reverse=True)
+        best = max(family, key=scores.__getitem__)
         decisive = ranked[0] >= _MIN_SCORE and ranked[0] > ranked[1]
         if hint in family and (not decisive or scores.get(hint, 0.0) >= ranked[0]):
             return hint

@@ -28,7 +28,17 @@ import ahocorasick
 
 from core._normalise import _surface, fold
 
-__all__ = ["CATEGORIES", "MASKING", "PLURAL_S", "Lexicon", "Pack", "TermHit", "load_packs"]
+__all__ = [
+    "CATEGORIES",
+    "MASKING",
+    "PLURAL_S",
+    "PROCLITICS",
+    "SUFFIXING",
+    "Lexicon",
+    "Pack",
+    "TermHit",
+    "load_packs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +129,36 @@ def load_packs(lang_dir: Path) -> dict[str, Pack]:
 # so a pack can write "passport" and still match "passports".
 PLURAL_S: frozenset[str] = frozenset({"en", "fr"})
 
+# Languages that glue suffixes to words (Turkish tekne → teknenin, tekneyle; Sorani بەلەم →
+# بەلەمەکە; Kurmanji Ewropa → Ewropayê; Albanian varkë → varkës; Amharic ጀልባ → ጀልባው; Arabic
+# مهرب → مهربين; Persian and Pashto plural and ezafe endings). Their terms match as word
+# *prefixes* when the last word is long enough not to be the start of unrelated words.
+SUFFIXING: dict[str, int] = {
+    "tr": 4, "ckb": 4, "kmr": 4, "sq": 4, "ar": 4, "fa": 4, "ps": 4, "am": 3, "ti": 3,
+}  # fmt: skip
+
+# Proclitics written joined to the next word, per language, as they look after folding. Arabic
+# و ف ب ل ك (and, so, with, to, like), the article ال and colloquial ع (على, "to"): بالبلم,
+# لبريطانيا, عالبلم. Ge'ez-script prepositions: በ ለ ከ የ (Amharic), ብ ን ካብ ናብ ናይ (Tigrinya).
+_AR_PLAIN = (
+    "و", "ف", "ب", "ل", "ك", "ع", "ال", "بال", "لل", "وال", "فال", "عال", "وب", "ول", "وبال",
+)  # fmt: skip
+_AR_AL = ("و", "ف", "ب", "ك", "ع", "وب")  # before a word that already has ال
+PROCLITICS: dict[str, tuple[str, ...]] = {
+    "am": ("በ", "ለ", "ከ", "የ", "እንደ", "ወደ"),
+    "ti": ("ብ", "ን", "ካብ", "ናብ", "ናይ", "ኣብ", "የ"),
+}
+
+
+def _proclitic_forms(word: str, lang: str) -> list[str]:
+    if len(word) < 3:
+        return []
+    if lang == "ar":
+        if word.startswith("ال"):
+            return [p + word for p in _AR_AL] + ["لل" + word[2:], "ولل" + word[2:]]
+        return [p + word for p in _AR_PLAIN]
+    return [p + word for p in PROCLITICS.get(lang, ())]
+
 
 # A longer phrase of these categories masks the terms inside it: "boat for sale" (counter) hides
 # "boat" (vehicle), and "tout le monde" (neutral: phrases that mean nothing here) hides the
@@ -137,15 +177,16 @@ def _masked(hit: TermHit, containers: list[tuple[int, int, tuple[TermHit, ...]]]
     return False
 
 
-def term_keys(term: str, *, plural_s: bool = False) -> set[str]:
-    """The folded spellings under which ``term`` is indexed (see the module docstring)."""
+def term_keys(term: str, *, lang: str = "", plural_s: bool | None = None) -> dict[str, bool]:
+    """The folded spellings under which ``term`` is indexed, each with whether it matches as a
+    word prefix (see :data:`SUFFIXING`); see also the module docstring."""
     surface = _surface(term)
     keys: set[str] = set()
     for keep in (True, False):
         key = fold(surface, keep_diacritics=keep)
         if key:
             keys.add(key)
-    if plural_s:
+    if plural_s if plural_s is not None else lang in PLURAL_S:
         for key in list(keys):
             last = key.rsplit(" ", 1)[-1]
             if len(last) >= 3 and last.isalpha() and last.isascii() and last[-1] not in "sxz":
@@ -153,7 +194,15 @@ def term_keys(term: str, *, plural_s: bool = False) -> set[str]:
     for key in list(keys):
         if "l" in key:
             keys.add(fold(key.replace("l", "i"), keep_diacritics=True))
-    return keys
+    if lang == "ar" or lang in PROCLITICS:
+        for key in list(keys):
+            first, _, rest = key.partition(" ")
+            if first.isascii():
+                continue  # Arabizi and Latin loans take no Arabic-script proclitics
+            for form in _proclitic_forms(first, lang):
+                keys.add(f"{form} {rest}" if rest else form)
+    min_len = SUFFIXING.get(lang)
+    return {k: min_len is not None and len(k.rsplit(" ", 1)[-1]) >= min_len for k in keys}
 
 
 class Lexicon:
@@ -173,8 +222,8 @@ class Lexicon:
             count += 1
             if hit.term not in self.canonical:
                 self.canonical[hit.term] = fold(_surface(hit.term))
-            for key in term_keys(hit.term, plural_s=hit.lang in PLURAL_S):
-                table.setdefault(f" {key} ", set()).add(hit)
+            for key, prefix in term_keys(hit.term, lang=hit.lang).items():
+                table.setdefault(f" {key}" if prefix else f" {key} ", set()).add(hit)
         automaton = ahocorasick.Automaton()
         for key, hits in table.items():
             ordered = tuple(sorted(hits, key=lambda h: (h.lang, h.category, h.term)))

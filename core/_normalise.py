@@ -47,8 +47,11 @@ class Normalised:
 
 # Format and invisible characters that evaders put inside words, plus tatweel (U+0640, a pure
 # stretching glyph in Arabic script) and the combining dot that casefolding leaves after Turkish İ.
-# ZWNJ (U+200C) is meaningful in Persian spelling but typed inconsistently, so it goes too: the
-# lexicon is normalised the same way, so "می‌خواهم" and "میخواهم" meet.
+# ZWNJ (U+200C) is different: in Persian it separates a suffix or prefix from its word
+# (خانواده‌ها "families", می‌روم), and since it visibly breaks the letters' joining it is no
+# evasion there, so between Arabic-script letters it becomes a space (the stem then matches as a
+# word); elsewhere it goes with the other invisible characters.
+_ZWNJ_RE = re.compile("(?<=[\u0600-\u06ff])\u200c+(?=[\u0600-\u06ff])")
 _FORMAT_RE = re.compile(
     "[\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U0001bca0-\U0001bca3"
@@ -57,8 +60,17 @@ _FORMAT_RE = re.compile(
 _I_DOT_RE = re.compile("(?<=i)\u0307")
 
 
+# Decimal digits of the scripts our users write (Arabic-Indic, Persian/Urdu, Devanagari, Bengali,
+# Myanmar...; NFKC already maps fullwidth and mathematical digits). An explicit range class is
+# searched in C far faster than ``\d``, so the translation below costs nothing on most text.
+_DIGIT_RANGES = (
+    "\u0660-\u0669\u06f0-\u06f9\u07c0-\u07c9\u0966-\u096f\u09e6-\u09ef\u0a66-\u0a6f\u1040-\u1049"
+)
+_NON_ASCII_DIGIT_RE = re.compile(f"[{_DIGIT_RANGES}]")
+
+
 def _digit_table() -> dict[int, str]:
-    """Every Unicode decimal digit (Eastern Arabic, Persian, Devanagari, ...) to its ASCII digit."""
+    """Every Unicode decimal digit to its ASCII digit."""
     table: dict[int, str] = {}
     for cp in range(0x80, 0x20000):
         ch = chr(cp)
@@ -70,16 +82,25 @@ def _digit_table() -> dict[int, str]:
 _DIGITS = _digit_table()
 
 
+def _nfkc(s: str) -> str:
+    # The quick check answers "already normalised" for most text at a fraction of the cost.
+    return s if unicodedata.is_normalized("NFKC", s) else unicodedata.normalize("NFKC", s)
+
+
 def _surface(text: str) -> str:
     if text.isascii():
         # The ASCII fast path: casefold == lower, NFKC is the identity, no format characters.
         return text.lower()
+    if "\u200c" in text:
+        text = _ZWNJ_RE.sub(" ", text)
     # Format characters go first: removed after NFKC they could leave marks out of canonical order.
-    s = unicodedata.normalize("NFKC", _FORMAT_RE.sub("", text))
-    s = unicodedata.normalize("NFKC", s.casefold())
+    s = _nfkc(_FORMAT_RE.sub("", text))
+    s = _nfkc(s.casefold())
     if "\u0307" in s:
         s = _I_DOT_RE.sub("", s)
-    return s.translate(_DIGITS)
+    if _NON_ASCII_DIGIT_RE.search(s) is not None:
+        s = s.translate(_DIGITS)
+    return s
 
 
 # --- folded -------------------------------------------------------------------------------------
@@ -159,17 +180,12 @@ _MARKS_RE = re.compile(
 )
 
 # Punctuation between two letters inside one word: "lon.don", "u.k", "sm*ggler" → rejoined.
-_INTRA_RE = re.compile(r"(?<=\w)[.·•*_~^](?=\w)")
-# Anything that is not part of a word (keeping the symbols leetspeak uses: @ $ ! |).
-_SPLIT_RE = re.compile(r"(?:[^\w@$!|]|_)+")
-# Two or more one-letter tokens in a row: "b o a t", "b-o-a-t" (after splitting), "U K". A digit
-# (or leet symbol) may sit inside such a run ("b 0 a t") but never starts or ends it, so
-# "C a l a i s 2 5 0 0" stays "calais 2 5 0 0". French "il y a" becomes "il ya" — in the lexicon
-# too, so nothing is lost.
-_SINGLES_RE = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]| [\d@$!|](?= [^\W\d_](?!\S)))+(?!\S)")
-# A token containing a leetspeak character.
-# Anchored at a token start with a possessive prefix, so a long token costs one scan (linear).
-_LEET_TOKEN_RE = re.compile(r"(?<!\S)[^\s0-9@$!|]*+[0-9@$!|]\S*")
+_INTRA_RE = re.compile(r"\b[.·•*~^]\b")
+_INTRA_CHARS = ".·•*~^"
+# The words of the text, keeping the symbols leetspeak uses (@ $ ! |); "_" is a separator.
+_TOKEN_RE = re.compile(r"[\w@$!|]+")
+_TOKEN_ASCII_RE = re.compile(r"[\w@$!|]+", re.ASCII)  # twice as fast on ASCII-only text
+_LEET_CHARS = frozenset("0123456789@$!|")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
      "$": "s", "!": "i", "|": "i"}
@@ -178,31 +194,82 @@ _SYMBOLS_RE = re.compile(r"[@$!|]+")
 # Stretched letters: "boooat", "freeee". Doubled letters collapse too ("boat"/"booat"), in the
 # lexicon as well, which is what makes "b00at" and "boat" meet; digits are never squeezed.
 _REPEAT_RE = re.compile(r"([^\W\d])\1+")
-_SPACES_RE = re.compile(r" {2,}")
-
-
-def _singles(m: re.Match[str]) -> str:
-    return m.group(0).replace(" ", "")
-
-
-def _singles_leet(m: re.Match[str]) -> str:
-    # A run joined late ("a 0 a" once "a!" lost its "!") still needs its leet digits mapped.
-    return m.group(0).replace(" ", "").translate(_LEET)
-
-
-def _leet(m: re.Match[str]) -> str:
-    tok = m.group(0).strip("@!|")
-    letters = 0
-    for ch in tok:
-        if ch.isalpha():
-            letters += 1
-    if letters >= 2:
-        return tok.translate(_LEET)
-    return _SYMBOLS_RE.sub("", tok)
 
 
 def _squeeze(m: re.Match[str]) -> str:
     return m.group(1)
+
+
+def _fold_plain(t: str) -> str:
+    """One word whose letters are already mapped: leetspeak digits and symbols inside it mapped
+    (when it has two or more letters; otherwise it is a number or a stray symbol and only loses
+    the symbols), repeated letters squeezed."""
+    if not _LEET_CHARS.isdisjoint(t):
+        t = t.strip("@!|")
+        letters = 0
+        for ch in t:
+            if ch.isalpha():
+                letters += 1
+        t = t.translate(_LEET) if letters >= 2 else _SYMBOLS_RE.sub("", t)
+    if len(t) > 1:
+        t = _REPEAT_RE.sub(_squeeze, t)
+    return t
+
+
+class _WordCache(dict[str, str]):
+    """Folded words by raw word. Folding a word depends only on the word, and chat repeats words
+    all the time: a hit is one C-level dict lookup (``map(cache.__getitem__, words)`` never enters
+    Python), a miss computes the word through ``__missing__``. Bounded: emptied when full."""
+
+    __slots__ = ("table",)
+    MAX = 100_000
+
+    def __init__(self, table: dict[int, str]) -> None:
+        super().__init__()
+        self.table = table  # look-alikes, Arabic-script variants, Latin diacritics (or not)
+
+    def __missing__(self, word: str) -> str:
+        folded = _fold_plain(word if word.isascii() else word.translate(self.table))
+        if len(self) >= self.MAX:
+            self.clear()
+        self[word] = folded
+        return folded
+
+
+_WORDS_STRIP = _WordCache(_STRIP_TABLE)  # the usual case: Latin diacritics dropped
+_WORDS_KEEP = _WordCache(_KEEP_TABLE)  # text that looks Vietnamese: diacritics kept
+
+
+def _join_singles(toks: list[str]) -> tuple[list[str], bool]:
+    """Join runs of two or more one-letter words: "b o a t", "b-o-a-t" (after splitting), "U K".
+
+    A digit or leet symbol may sit inside a run ("b 0 a t") but never starts or ends it, so
+    "C a l a i s 2 5 0 0" gives "calais 2 5 0 0". French "il y a" becomes "il ya" — in the
+    lexicon too, so nothing is lost.
+    """
+    out: list[str] = []
+    changed = False
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if len(t) == 1 and t.isalpha():
+            j = i + 1
+            while j < n and len(toks[j]) == 1:
+                c = toks[j]
+                if c.isalpha():
+                    j += 1
+                elif j + 1 < n and len(toks[j + 1]) == 1 and toks[j + 1].isalpha():
+                    j += 1  # a digit or symbol between two letters
+                else:
+                    break
+            if j - i >= 2:
+                out.append("".join(toks[i:j]))
+                changed = True
+                i = j
+                continue
+        out.append(t)
+        i += 1
+    return out, changed
 
 
 def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
@@ -212,22 +279,36 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
     lexicon passes ``True``/``False`` explicitly to index both forms of every term.
     """
     s = surface
+    words = _WORDS_STRIP
     if not s.isascii():
         if keep_diacritics is None:
             keep_diacritics = _VIETNAMESE_RE.search(s) is not None
-        s = s.translate(_KEEP_TABLE if keep_diacritics else _STRIP_TABLE)
+        if keep_diacritics:
+            words = _WORDS_KEEP
         s = _MARKS_RE.sub("", s)
-    s = _INTRA_RE.sub("", s)
-    s = _SPLIT_RE.sub(" ", s)
-    s = _SINGLES_RE.sub(_singles, s)
-    s = _LEET_TOKEN_RE.sub(_leet, s)
-    s = _REPEAT_RE.sub(_squeeze, s)
-    # Squeezing can leave new one-letter tokens ("aa b c" → "a b c"): rejoin once more, then
-    # squeeze what the rejoining put side by side. After this no rule applies again (idempotent).
-    s = _SPACES_RE.sub(" ", s)
-    s = _SINGLES_RE.sub(_singles_leet, s)
-    s = _REPEAT_RE.sub(_squeeze, s)
-    return s.strip()
+        if "ʼ" in s:  # a modifier letter (so a word character) used as an apostrophe
+            s = s.replace("ʼ", " ")
+    if "_" in s:
+        s = s.replace("_", " ")
+    for ch in _INTRA_CHARS:
+        if ch in s:
+            s = _INTRA_RE.sub("", s)
+            break
+    # Letters are mapped word by word through a cache rather than over the whole string: most
+    # words of a chat repeat, and a dict lookup is cheaper than translating every character.
+    toks = (_TOKEN_ASCII_RE if s.isascii() else _TOKEN_RE).findall(s)
+    if not toks:
+        return ""
+    if min(map(len, toks)) == 1:
+        toks, _ = _join_singles(toks)
+    toks = list(filter(None, map(words.__getitem__, toks)))
+    # Folding can leave new one-letter words ("aa b c" → "a b c", "a!" → "a"): join once more
+    # and fold what was joined. After this no rule applies again (folding is idempotent).
+    if toks and min(map(len, toks)) == 1:
+        again, changed = _join_singles(toks)
+        if changed:
+            toks = list(filter(None, map(words.__getitem__, again)))
+    return " ".join(toks)
 
 
 def normalise(text: str) -> Normalised:

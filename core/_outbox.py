@@ -36,7 +36,7 @@ from core._adapter import (
     RecipientUnreachable,
     RetryableActionError,
 )
-from core._store import ActionRow, AuditEntry, Store, WriteBatch
+from core._store import ActionRow, AuditEntry, BatchResult, Store, WriteBatch
 
 __all__ = ["Outbox", "RetryPolicy"]
 
@@ -66,7 +66,8 @@ class RetryPolicy:
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         if retry_after is not None and retry_after >= 0:
-            return min(float(retry_after), self.max_delay)
+            # The platform said when: honour it (bounded, in case it says something absurd).
+            return min(float(retry_after), 3600.0)
         d = min(self.base_delay * (2 ** max(0, attempts - 1)), self.max_delay)
         return d * random.uniform(0.75, 1.25)
 
@@ -82,15 +83,18 @@ class Outbox:
         *,
         store: Store,
         run: Runner,
+        commit: Callable[[WriteBatch], Awaitable[BatchResult]],
         adapters: Mapping[str, Adapter],
         publish: Callable[[dict[str, Any]], None],
         build_card: Callable[[str], Awaitable[CaseCard | None]],
         on_unreachable: Callable[[ActionRow, str], Awaitable[list[ActionRow]]],
         retry: RetryPolicy | None = None,
         concurrency: int = 32,
+        sweep_interval: float = 15.0,
     ) -> None:
         self._store = store
         self._run = run
+        self._commit = commit
         self._adapters = adapters
         self._publish = publish
         self._build_card = build_card
@@ -99,6 +103,11 @@ class Outbox:
         self._queue: asyncio.Queue[ActionRow] = asyncio.Queue()
         self._inflight: dict[str, asyncio.Event] = {}
         self._cancelled: set[str] = set()
+        # Every row this outbox is responsible for (queued, parked, in flight, waiting for a
+        # retry): scheduling is idempotent, so a row reaches the adapter once at a time.
+        self._known: set[str] = set()
+        self.sweep_interval = sweep_interval
+        self._sweep_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._parked: dict[str, list[ActionRow]] = {}
@@ -119,7 +128,22 @@ class Outbox:
         for row in pending:
             self._schedule(row)
         self._loop_task = asyncio.create_task(self._dispatch_loop(), name="channelwatch-outbox")
+        self._sweep_task = asyncio.create_task(self._sweep_loop(), name="channelwatch-sweep")
         return len(pending)
+
+    async def _sweep_loop(self) -> None:
+        """Pick up pending rows committed by another process (a CLI or a second worker
+        reviewing cases) or otherwise not handed over: the store is the source of truth."""
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                rows: list[ActionRow] = await self._run(self._store.pending_actions)
+            except Exception:  # a locked or busy database: try again next time
+                log.warning("outbox sweep failed", exc_info=True)
+                continue
+            for row in rows:
+                if row.id not in self._cancelled:
+                    self._schedule(row)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking work; let calls in flight finish (up to ``grace`` s). Pending rows stay."""
@@ -129,6 +153,11 @@ class Outbox:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweep_task
+            self._sweep_task = None
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -144,6 +173,7 @@ class Outbox:
             self._queue.get_nowait()
         self._parked.clear()
         self._cancelled.clear()
+        self._known.clear()
 
     def enqueue(self, rows: Iterable[ActionRow]) -> None:
         """Hand freshly committed rows to the dispatcher (wakes it at once)."""
@@ -166,6 +196,7 @@ class Outbox:
         handle = self._timers.pop(action_id, None)
         if handle is not None:  # waiting for a retry
             handle.cancel()
+            self._known.discard(action_id)
             return True
         if done is not None:
             return False
@@ -175,7 +206,7 @@ class Outbox:
     def unpark(self, platform: str) -> None:
         """An adapter for ``platform`` was registered: dispatch what was waiting for it."""
         for row in self._parked.pop(platform, []):
-            self._schedule(row)
+            self._arm(row)
 
     def busy(self) -> bool:
         return bool(self._inflight or self._timers or not self._queue.empty())
@@ -192,8 +223,13 @@ class Outbox:
     # -- internals -------------------------------------------------------------------------
 
     def _schedule(self, row: ActionRow) -> None:
-        if row.id in self._timers:
+        if row.id in self._known:
             return
+        self._known.add(row.id)
+        self._arm(row)
+
+    def _arm(self, row: ActionRow) -> None:
+        """Queue ``row`` now, or set a timer for its ``next_attempt_at``."""
         delay = row.next_attempt_at - time.time()
         if delay > 0:
             loop = asyncio.get_running_loop()
@@ -211,6 +247,7 @@ class Outbox:
             row = await self._queue.get()
             if row.id in self._cancelled:
                 self._cancelled.discard(row.id)
+                self._known.discard(row.id)
                 continue
             if row.id in self._inflight:
                 continue
@@ -235,6 +272,8 @@ class Outbox:
             await self._attempt(adapter, row)
         finally:
             done = self._inflight.pop(row.id, None)
+            if row.id not in self._timers:  # settled (or stopping): no longer ours
+                self._known.discard(row.id)
             if done is not None:
                 done.set()
 
@@ -252,9 +291,7 @@ class Outbox:
             row.case_id or row.event_id or row.id,
             {"action_id": row.id, "action": row.action, "attempts": row.attempts, **detail},
         )
-        await self._run(
-            self._store.apply, WriteBatch(action_updates=[(row.id, changes)], audit=[audit])
-        )
+        await self._commit(WriteBatch(action_updates=[(row.id, changes)], audit=[audit]))
         self._publish(
             {
                 "type": "action",
@@ -337,15 +374,22 @@ class Outbox:
                 return
             next_at = time.time() + self.retry.delay(attempts, retry_after)
             row.attempts, row.last_error, row.next_attempt_at = attempts, message, next_at
-            await self._run(
-                self._store.update_action,
-                row.id,
-                attempts=attempts,
-                last_error=message,
-                next_attempt_at=next_at,
+            await self._commit(
+                WriteBatch(
+                    action_updates=[
+                        (
+                            row.id,
+                            {
+                                "attempts": attempts,
+                                "last_error": message,
+                                "next_attempt_at": next_at,
+                            },
+                        )
+                    ]
+                )
             )
             if self._running:
-                self._schedule(row)
+                self._arm(row)
         else:
             changes: dict[str, Any] = {
                 "status": "done",

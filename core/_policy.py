@@ -305,7 +305,8 @@ def _raise_validation(
     node: Any = data
     for item in loc:
         if isinstance(item, int) and parts:
-            rule_id = node[item].get("id") if isinstance(node, list) and item < len(node) else None
+            entry = node[item] if isinstance(node, list) and item < len(node) else None
+            rule_id = entry.get("id") if isinstance(entry, dict) else None
             parts[-1] += f"[{rule_id}]" if isinstance(rule_id, str) else f"[{item}]"
         else:
             parts.append(str(item))

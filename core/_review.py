@@ -354,7 +354,7 @@ class Review:
                         now,
                     )
                 )
-            result = await e._run(e.store.apply, batch)
+            result = await e.commit(batch)
             if result.stale:
                 continue  # someone else changed the case meanwhile: look again
             e._publish(

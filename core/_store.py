@@ -23,6 +23,7 @@ hashes and identifiers, so :meth:`Store.purge` can redact evidence while the cha
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -57,6 +58,7 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+PURGE_CHUNK = 500  # rows per purge transaction
 PENDING = "pending"
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 
@@ -267,6 +269,17 @@ class Store(ABC):
     @abstractmethod
     def apply(self, batch: WriteBatch) -> BatchResult: ...
 
+    def apply_many(self, batches: Sequence[WriteBatch]) -> list[BatchResult | Exception]:
+        """Apply several independent batches; a backend may commit them together (group
+        commit). Each batch still succeeds, is a duplicate, or fails on its own."""
+        out: list[BatchResult | Exception] = []
+        for batch in batches:
+            try:
+                out.append(self.apply(batch))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
     @abstractmethod
     def has_event(self, ref: MessageRef, revision: str) -> bool: ...
 
@@ -344,7 +357,12 @@ class Store(ABC):
 
     @abstractmethod
     def purge(
-        self, older_than_days: float, *, actor: str = "engine", now: float | None = None
+        self,
+        older_than_days: float,
+        *,
+        actor: str = "engine",
+        now: float | None = None,
+        audit_empty: bool = True,
     ) -> PurgeResult: ...
 
     @abstractmethod
@@ -385,6 +403,9 @@ class SQLiteStore(Store):
         )
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._conn.execute("PRAGMA foreign_keys=ON")
@@ -583,6 +604,43 @@ class SQLiteStore(Store):
                 self._conn.execute("COMMIT")
             return result
 
+    def apply_many(self, batches: Sequence[WriteBatch]) -> list[BatchResult | Exception]:
+        """Group commit: one transaction, one savepoint per batch.
+
+        Under load the engine hands over every batch that queued up while the previous commit
+        ran, so the fixed cost of a commit (the WAL write) is paid once for all of them, while a
+        duplicate or failing batch is rolled back to its savepoint without touching the others.
+        """
+        if len(batches) == 1:
+            try:
+                return [self.apply(batches[0])]
+            except Exception as exc:
+                return [exc]
+        now = time.time()
+        out: list[BatchResult | Exception] = []
+        c = self._conn
+        with self._lock:
+            self._begin()
+            try:
+                for batch in batches:
+                    c.execute("SAVEPOINT batch")
+                    try:
+                        result = self._apply(batch, now)
+                    except Exception as exc:
+                        c.execute("ROLLBACK TO batch")
+                        c.execute("RELEASE batch")
+                        out.append(exc)
+                        continue
+                    if result.duplicate or result.stale:
+                        c.execute("ROLLBACK TO batch")
+                    c.execute("RELEASE batch")
+                    out.append(result)
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        return out
+
     def _apply(self, batch: WriteBatch, now: float) -> BatchResult:
         c = self._conn
         if batch.event is not None:
@@ -725,14 +783,39 @@ class SQLiteStore(Store):
 
     # -- reads -----------------------------------------------------------------------------
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
-            return row
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read-only connection (``None`` for ``:memory:``: use the writer).
+
+        WAL lets readers run beside the writer, so reads from the dashboard's threads or the
+        event loop never wait for the write lock, and a long read (verifying a big audit chain)
+        never blocks a decision being committed.
+        """
+        if self.path == ":memory:":
+            return None
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        conn = self._reader()
+        if conn is None:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        return conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        # fetchall, not fetchone: a half-read cursor would keep an old snapshot open.
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
 
     @staticmethod
     def _ref(row: sqlite3.Row) -> MessageRef:
@@ -1078,8 +1161,9 @@ class SQLiteStore(Store):
         prev = GENESIS_HASH
         expected_seq = 1
         count = 0
-        with self._lock:
-            cur = self._conn.execute("SELECT * FROM audit ORDER BY seq")
+        reader = self._reader()
+        with contextlib.nullcontext() if reader is not None else self._lock:
+            cur = (reader or self._conn).execute("SELECT * FROM audit ORDER BY seq")
             for r in cur:
                 seq = r["seq"]
                 if seq != expected_seq:
@@ -1105,86 +1189,115 @@ class SQLiteStore(Store):
     # -- retention -------------------------------------------------------------------------
 
     def purge(
-        self, older_than_days: float, *, actor: str = "engine", now: float | None = None
+        self,
+        older_than_days: float,
+        *,
+        actor: str = "engine",
+        now: float | None = None,
+        audit_empty: bool = True,
     ) -> PurgeResult:
         """Delete or redact evidence older than ``older_than_days``; audit rows are kept intact.
 
         Benign events (no case, no action) are deleted outright; the rest keep their hashes,
         labels and ids (so statistics and the audit chain still make sense) but lose the text,
-        the normalised text, author names/ids and entities. Cases under legal hold are skipped.
+        the normalised text, author names/ids and entities. Cases still open or claimed, and
+        cases under legal hold, are skipped: their evidence is needed.
+
+        Work is done in chunks of :data:`PURGE_CHUNK` rows, each its own short transaction, so
+        a large purge never holds the write lock long enough to stall the engine. It is
+        idempotent: interrupted, the next run finishes the job. One ``purge`` audit row records
+        the totals.
         """
         if older_than_days < 0:
             raise ValueError("older_than_days must be >= 0")
         now = time.time() if now is None else now
         cutoff = now - older_than_days * 86400.0
-        c = self._conn
-        with self._lock:
-            self._begin()
-            try:
-                held = "SELECT event_id FROM cases WHERE hold = 1"
-                deleted = c.execute(
-                    "DELETE FROM events WHERE created_at < ? AND actions = '[]' AND id NOT IN "
-                    "(SELECT event_id FROM cases)",
-                    (cutoff,),
-                ).rowcount
-                events = c.execute(
-                    "UPDATE events SET text = NULL, normalised = NULL, author_id = NULL, "
-                    "author_name = NULL, entities = NULL, verdict = NULL, purged_at = ? "
-                    f"WHERE created_at < ? AND purged_at IS NULL AND id NOT IN ({held})",
-                    (now, cutoff),
-                ).rowcount
-                cases = c.execute(
-                    "UPDATE cases SET text = NULL, normalised = NULL, author_name = '', "
-                    "author_id = '', entities = '[]', reasons = '[]', purged_at = ? "
-                    "WHERE created_at < ? AND purged_at IS NULL AND hold = 0",
-                    (now, cutoff),
-                ).rowcount
-                # Outbox payloads can carry a restored text or a user id: keep only what is not
-                # personal (action kind, language, case id) once the action is settled.
-                actions = 0
-                for row in c.execute(
+        # Evidence of a case still under review, or under legal hold, is kept.
+        held = "SELECT event_id FROM cases WHERE hold = 1 OR status IN ('open', 'claimed')"
+        deleted = self._chunked(
+            "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? "
+            "AND actions = '[]' AND id NOT IN (SELECT event_id FROM cases) LIMIT ?)",
+            (cutoff,),
+        )
+        events = self._chunked(
+            "UPDATE events SET text = NULL, normalised = NULL, author_id = NULL, "
+            "author_name = NULL, entities = NULL, verdict = NULL, purged_at = ? "
+            "WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? AND purged_at IS NULL "
+            f"AND id NOT IN ({held}) LIMIT ?)",
+            (now, cutoff),
+        )
+        cases = self._chunked(
+            "UPDATE cases SET text = NULL, normalised = NULL, author_name = '', "
+            "author_id = '', entities = '[]', reasons = '[]', purged_at = ? "
+            "WHERE rowid IN (SELECT rowid FROM cases WHERE created_at < ? AND purged_at IS NULL "
+            "AND hold = 0 AND status IN ('confirmed', 'dismissed') LIMIT ?)",
+            (now, cutoff),
+        )
+        # Outbox payloads can carry a restored text or a user id: keep only what is not
+        # personal (action kind, language, case id) once the action is settled.
+        actions = 0
+        after = ""
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
                     "SELECT id, payload FROM actions WHERE created_at < ? AND status != 'pending' "
-                    "AND (case_id IS NULL OR case_id NOT IN (SELECT id FROM cases WHERE hold = 1))",
-                    (cutoff,),
-                ).fetchall():
-                    payload = _loads(row["payload"], {})
-                    kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
-                    if kept != payload:
-                        c.execute(
-                            "UPDATE actions SET payload = ? WHERE id = ?",
-                            (json.dumps(kept), row["id"]),
-                        )
-                        actions += 1
-                result = PurgeResult(
-                    cutoff=datetime.fromtimestamp(cutoff, UTC),
-                    events_deleted=deleted,
-                    events_redacted=events,
-                    cases_redacted=cases,
-                    actions_redacted=actions,
-                )
-                self._audit_insert(
-                    [
-                        AuditEntry(
-                            actor,
-                            "purge",
-                            "retention",
-                            {
-                                "older_than_days": older_than_days,
-                                "cutoff": result.cutoff.isoformat(),
-                                "events_deleted": deleted,
-                                "events_redacted": events,
-                                "cases_redacted": cases,
-                                "actions_redacted": actions,
-                            },
-                        )
-                    ],
-                    now,
-                )
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
-            return result
+                    "AND id > ? AND (case_id IS NULL OR case_id NOT IN "
+                    "(SELECT id FROM cases WHERE hold = 1 OR status IN ('open', 'claimed'))) "
+                    "ORDER BY id LIMIT ?",
+                    (cutoff, after, PURGE_CHUNK),
+                ).fetchall()
+                if not rows:
+                    break
+                after = rows[-1]["id"]
+                self._begin()
+                try:
+                    for row in rows:
+                        payload = _loads(row["payload"], {})
+                        kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
+                        if kept != payload:
+                            self._conn.execute(
+                                "UPDATE actions SET payload = ? WHERE id = ?",
+                                (json.dumps(kept), row["id"]),
+                            )
+                            actions += 1
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+        result = PurgeResult(
+            cutoff=datetime.fromtimestamp(cutoff, UTC),
+            events_deleted=deleted,
+            events_redacted=events,
+            cases_redacted=cases,
+            actions_redacted=actions,
+        )
+        if deleted or events or cases or actions or audit_empty:
+            detail = {
+                "older_than_days": older_than_days,
+                "cutoff": result.cutoff.isoformat(),
+                "events_deleted": deleted,
+                "events_redacted": events,
+                "cases_redacted": cases,
+                "actions_redacted": actions,
+            }
+            self.append_audit([AuditEntry(actor, "purge", "retention", detail)])
+        return result
+
+    def _chunked(self, sql: str, params: tuple[Any, ...]) -> int:
+        """Run ``sql`` (ending in ``LIMIT ?``) in short transactions until it touches nothing."""
+        total = 0
+        while True:
+            with self._lock:
+                self._begin()
+                try:
+                    n = self._conn.execute(sql, (*params, PURGE_CHUNK)).rowcount
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            total += n
+            if n < PURGE_CHUNK:
+                return total
 
     def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None:
         with self._lock:
@@ -1204,6 +1317,10 @@ class SQLiteStore(Store):
             self._conn.execute("COMMIT")
 
     def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
         with self._lock:
             try:
                 self._conn.execute("PRAGMA optimize")

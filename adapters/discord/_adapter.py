@@ -69,6 +69,12 @@ CONTENT_INTENT_MISSING = (
 )
 _EMPTY_STREAK_LIMIT = 3  # this many text-less guild messages in a row means no content intent
 _NONE = discord.AllowedMentions.none()
+# Permission names as Discord's own UI shows them (discord.py's "manage_guild" is "Manage Server").
+_PERM_NAMES = {
+    "manage_messages": "Manage Messages",
+    "ban_members": "Ban Members",
+    "manage_guild": "Manage Server",
+}
 # Discord error codes that mean "this will never work": retrying only burns rate limit.
 _UNREACHABLE_CODES = {50007, 10013, 50278}  # cannot DM user, unknown user, DM blocked
 
@@ -94,6 +100,8 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         sync_commands: bool = True,
         ready_timeout: float = 60.0,
+        automod: bool = False,
+        automod_delay: float = 2.0,
     ) -> None:
         if not token or not token.strip():
             raise ValueError("a Discord bot token is required")
@@ -117,9 +125,16 @@ class DiscordAdapter:
         self._seen_max = 4096
         self._dm_channels: OrderedDict[str, int] = OrderedDict()
         self._webhooks: dict[int, tuple[int, str]] = {}  # channel id -> (webhook id, token)
-        self._card_lock = asyncio.Lock()
+        # One escalation at a time per case (a re-escalation racing the first post must edit,
+        # not duplicate, the card); different cases proceed in parallel.
+        self._card_locks: dict[str, _Gate] = {}
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
         self.failures: list[BaseException] = []  # connection-killing errors survived so far
+        self.automod = automod
+        self._automod_delay = automod_delay  # debounce: a burst of confirmations, one update
+        self._automod_task: asyncio.Task[None] | None = None
+        self._automod_pending: set[str] = set()
+        self._automod_refused: set[str] = set()  # guilds where Manage Server is missing (logged)
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordAdapter api={self._api_base_url or 'discord.com'}>"
@@ -171,9 +186,18 @@ class DiscordAdapter:
         if not done:
             await self.stop()
             raise TimeoutError("Discord gateway did not become ready in time")
+        if self.automod and self._automod_task is None:
+            self._automod_task = asyncio.create_task(
+                self._automod_loop(), name="channelwatch-discord-automod"
+            )
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._automod_task is not None:
+            self._automod_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._automod_task
+            self._automod_task = None
         client, task = self._client, self._task
         if client is not None:
             await client.close()
@@ -526,31 +550,141 @@ class DiscordAdapter:
         if card.message_url is None:
             card = _with_url(card)
         embed, view = card_embed(card), card_view(card)
-        async with self._card_lock:
-            try:
-                posted = await settings.get(PLATFORM, guild, CARD_KEY + card.case_id)
-                if posted:
-                    cid, _, mid = posted.partition(":")
-                    try:
-                        await (
-                            client.get_partial_messageable(int(cid))
-                            .get_partial_message(int(mid))
-                            .edit(embed=embed, view=view)
-                        )
-                        return
-                    except discord.NotFound:
-                        pass  # the card was deleted by hand: post a fresh one
-                msg = await client.get_partial_messageable(int(channel), guild_id=int(guild)).send(
-                    embed=embed, view=view, allowed_mentions=_NONE
+        gate = self._card_locks.setdefault(card.case_id, _Gate())
+        gate.users += 1
+        try:
+            async with gate.lock:
+                await self._post_card(client, card, str(channel), embed, view)
+        finally:
+            gate.users -= 1
+            if gate.users == 0:
+                self._card_locks.pop(card.case_id, None)
+
+    async def _post_card(
+        self,
+        client: _Client,
+        card: CaseCard,
+        channel: str,
+        embed: discord.Embed,
+        view: discord.ui.View,
+    ) -> None:
+        guild = card.ref.community_id
+        settings = self._engine.settings
+        try:
+            posted = await settings.get(PLATFORM, guild, CARD_KEY + card.case_id)
+            if posted:
+                cid, _, mid = posted.partition(":")
+                try:
+                    await (
+                        client.get_partial_messageable(int(cid))
+                        .get_partial_message(int(mid))
+                        .edit(embed=embed, view=view)
+                    )
+                    return
+                except discord.NotFound:
+                    pass  # the card was deleted by hand: post a fresh one
+            msg = await client.get_partial_messageable(int(channel), guild_id=int(guild)).send(
+                embed=embed, view=view, allowed_mentions=_NONE
+            )
+            await settings.set(PLATFORM, guild, CARD_KEY + card.case_id, f"{channel}:{msg.id}")
+        except discord.NotFound as exc:
+            raise PermanentActionError(
+                f"the moderators' channel {channel} no longer exists: run /channelwatch modchannel"
+            ) from exc
+        except Exception as exc:
+            raise _action_error("post review card", exc) from exc
+
+    # -- AutoMod sync (opt-in) -----------------------------------------------------------------
+
+    async def _automod_loop(self) -> None:
+        """Sync every server once, then again whenever one of its cases changes (debounced)."""
+        subscribe = getattr(self._engine, "subscribe", None)
+        unsubscribe = getattr(self._engine, "unsubscribe", None)
+        queue: asyncio.Queue[dict[str, Any]] | None = subscribe() if subscribe else None
+        try:
+            self._automod_pending.update(str(g.id) for g in self.client.guilds)
+            while True:
+                if self._automod_pending:
+                    await asyncio.sleep(self._automod_delay)
+                    pending, self._automod_pending = self._automod_pending, set()
+                    for guild in sorted(pending):
+                        try:
+                            await self.sync_automod(guild)
+                        except Exception:
+                            _log.exception("AutoMod sync failed for server %s", guild)
+                if queue is None:
+                    return
+                event = await queue.get()
+                if event.get("type") == "case" and event.get("platform") == PLATFORM:
+                    self._automod_pending.add(str(event.get("community_id")))
+        finally:
+            if queue is not None and unsubscribe is not None:
+                unsubscribe(queue)
+
+    async def sync_automod(self, guild_id: str) -> bool:
+        """Make the server's AutoMod rule hold its confirmed contacts. True when it changed."""
+        from adapters.discord._automod import (
+            INDICATOR_KINDS,
+            RULE_NAME,
+            automod_terms,
+            rule_payload,
+        )
+        from core import CaseStatus
+
+        client = self._http_client()
+        cases = await self._engine.review.list_cases(
+            CaseFilter(
+                statuses=(CaseStatus.CONFIRMED,),
+                platform=PLATFORM,
+                communities=[(PLATFORM, guild_id)],
+                limit=5000,
+            )
+        )
+        cases.sort(key=lambda c: c.updated_at, reverse=True)  # newest first: they win the limits
+        indicators = [
+            (str(e.get("kind")), str(e.get("value")))
+            for c in cases
+            for e in c.entities
+            if e.get("kind") in INDICATOR_KINDS and e.get("value")
+        ]
+        keywords, regexes = automod_terms(indicators)
+        try:
+            rules = await client.http.get_auto_moderation_rules(int(guild_id))
+            me = str(client.user.id) if client.user else ""
+            ours = next(
+                (r for r in rules if r.get("name") == RULE_NAME and r.get("creator_id") == me),
+                None,
+            )
+            metadata = {"keyword_filter": keywords, "regex_patterns": regexes}
+            reason = "channelwatch: contacts confirmed by moderators"
+            if ours is None:
+                if not keywords and not regexes:
+                    return False
+                alert = await self._engine.settings.get(PLATFORM, guild_id, MODCHANNEL_KEY)
+                payload = rule_payload(keywords, regexes, alert)
+                await client.http.create_auto_moderation_rule(
+                    int(guild_id), reason=reason, **payload
                 )
-                await settings.set(PLATFORM, guild, CARD_KEY + card.case_id, f"{channel}:{msg.id}")
-            except discord.NotFound as exc:
-                raise PermanentActionError(
-                    f"the moderators' channel {channel} no longer exists: run /channelwatch "
-                    "modchannel"
-                ) from exc
-            except Exception as exc:
-                raise _action_error("post review card", exc) from exc
+                return True
+            current: Any = ours.get("trigger_metadata") or {}
+            if (
+                current.get("keyword_filter", []) == keywords
+                and current.get("regex_patterns", []) == regexes
+            ):
+                return False
+            await client.http.edit_auto_moderation_rule(
+                int(guild_id), int(ours["id"]), reason=reason, trigger_metadata=metadata
+            )
+            return True
+        except discord.Forbidden:
+            if guild_id not in self._automod_refused:
+                self._automod_refused.add(guild_id)
+                _log.warning(
+                    "AutoMod sync is on but server %s did not give channelwatch Manage Server; "
+                    "confirmed contacts are not blocked by AutoMod there",
+                    guild_id,
+                )
+            return False
 
     # -- review buttons and commands -----------------------------------------------------------
 
@@ -567,7 +701,7 @@ class DiscordAdapter:
         needed = ["manage_messages"] + (["ban_members"] if action == "ban" else [])
         missing = [p for p in needed if not (perms.administrator or getattr(perms, p))]
         if interaction.guild_id is None or missing:
-            names = " and ".join(p.replace("_", " ").title() for p in needed)
+            names = " and ".join(_PERM_NAMES[p] for p in needed)
             await interaction.response.send_message(
                 f"You need {names} to do this. Nothing was changed.", ephemeral=True
             )
@@ -606,17 +740,24 @@ class DiscordAdapter:
         await interaction.edit_original_response(embed=card_embed(card), view=card_view(card))
 
     async def cmd_setup(self, interaction: discord.Interaction[Any]) -> None:
-        from adapters.discord._invite import REQUIRED_PERMISSIONS
+        from adapters.discord._invite import (
+            AUTOMOD_PERMISSIONS,
+            REQUIRED_PERMISSIONS,
+            permission_label,
+        )
 
         if not await _require(interaction, "manage_messages"):
             return
         have = interaction.app_permissions
         lines = ["**channelwatch setup**", "Bot permissions (where this command ran):"]
         missing = 0
-        for name, (_bit, why) in REQUIRED_PERMISSIONS.items():
+        wanted = dict(REQUIRED_PERMISSIONS)
+        if self.automod:
+            wanted.update(AUTOMOD_PERMISSIONS)
+        for name, (_bit, why) in wanted.items():
             ok = getattr(have, name, False) or have.administrator
             missing += not ok
-            label = name.replace("_", " ").title()
+            label = permission_label(name)
             lines.append(f"{'✅' if ok else '❌'} {label}" + ("" if ok else f" - missing: {why}"))
         if self.content_intent is False:
             lines.append(
@@ -710,6 +851,16 @@ class DiscordAdapter:
             _log.exception("Discord slash command sync failed; commands may be out of date")
 
 
+class _Gate:
+    """A lock plus a count of its users, so the per-case map only holds cases in progress."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class _Client(discord.Client):
     """discord.Client wired to one adapter: events in, persistent buttons, slash commands."""
 
@@ -748,7 +899,7 @@ async def _require(interaction: discord.Interaction[Any], permission: str) -> bo
     if interaction.guild_id is not None and (perms.administrator or getattr(perms, permission)):
         return True
     await interaction.response.send_message(
-        f"You need {permission.replace('_', ' ').title()} to use this here. Nothing was changed.",
+        f"You need {_PERM_NAMES[permission]} to use this here. Nothing was changed.",
         ephemeral=True,
     )
     return False
@@ -816,7 +967,8 @@ def build_from_env(
     """The adapter ``channelwatch run`` starts when ``DISCORD_BOT_TOKEN`` is set, else None.
 
     ``DISCORD_API_BASE_URL`` and ``DISCORD_GATEWAY_URL`` point it at a Discord-compatible server
-    instead of discord.com; ``DISCORD_SYNC_COMMANDS=0`` leaves slash commands alone.
+    instead of discord.com; ``DISCORD_SYNC_COMMANDS=0`` leaves slash commands alone;
+    ``DISCORD_AUTOMOD=1`` keeps confirmed contacts in an AutoMod rule (needs Manage Server).
     """
     env = os.environ if env is None else env
     token = (env.get("DISCORD_BOT_TOKEN") or "").strip()
@@ -828,4 +980,5 @@ def build_from_env(
         api_base_url=env.get("DISCORD_API_BASE_URL") or None,
         gateway_url=env.get("DISCORD_GATEWAY_URL") or None,
         sync_commands=env.get("DISCORD_SYNC_COMMANDS", "1") not in ("0", "false", "no"),
+        automod=env.get("DISCORD_AUTOMOD", "0") in ("1", "true", "yes"),
     )

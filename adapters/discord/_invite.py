@@ -6,7 +6,14 @@ import base64
 import binascii
 from urllib.parse import urlencode
 
-__all__ = ["REQUIRED_PERMISSIONS", "client_id_from_token", "invite_url", "permissions_value"]
+__all__ = [
+    "AUTOMOD_PERMISSIONS",
+    "REQUIRED_PERMISSIONS",
+    "client_id_from_token",
+    "invite_url",
+    "permission_label",
+    "permissions_value",
+]
 
 # Every permission here is used by an action; nothing is requested "just in case".
 # name (as discord.Permissions spells it) -> (bit, why channelwatch needs it)
@@ -21,12 +28,25 @@ REQUIRED_PERMISSIONS: dict[str, tuple[int, str]] = {
     "ban_members": (1 << 2, "ban posters when a moderator confirms with Ban"),
 }
 
+# Only with AutoMod sync on (DISCORD_AUTOMOD=1): Discord requires Manage Server to edit rules.
+AUTOMOD_PERMISSIONS: dict[str, tuple[int, str]] = {
+    "manage_guild": (1 << 5, "keep confirmed smugglers' contacts in an AutoMod rule"),
+}
+
 SCOPES = ("bot", "applications.commands")
 
 
-def permissions_value() -> int:
+def permission_label(name: str) -> str:
+    """A permission as Discord's own settings screens name it."""
+    return {"manage_guild": "Manage Server", "moderate_members": "Timeout Members"}.get(
+        name, name.replace("_", " ").title()
+    )
+
+
+def permissions_value(*, automod: bool = False) -> int:
     value = 0
-    for bit, _why in REQUIRED_PERMISSIONS.values():
+    wanted = REQUIRED_PERMISSIONS | (AUTOMOD_PERMISSIONS if automod else {})
+    for bit, _why in wanted.values():
         value |= bit
     return value
 
@@ -44,12 +64,16 @@ def client_id_from_token(token: str) -> str | None:
     return text if text.isdigit() else None
 
 
-def invite_url(client_id: str | int) -> str:
+def invite_url(client_id: str | int, *, automod: bool = False) -> str:
     """The OAuth2 URL an admin opens to add the bot with exactly the permissions it uses."""
     cid = str(client_id).strip()
     if not cid.isdigit():
         raise ValueError(f"a Discord application id is a number, got {cid!r}")
     query = urlencode(
-        {"client_id": cid, "permissions": str(permissions_value()), "scope": " ".join(SCOPES)}
+        {
+            "client_id": cid,
+            "permissions": str(permissions_value(automod=automod)),
+            "scope": " ".join(SCOPES),
+        }
     )
     return f"https://discord.com/oauth2/authorize?{query}"

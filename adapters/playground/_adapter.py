@@ -14,6 +14,7 @@ restarted playground never reuses an id the engine has already processed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import logging
@@ -47,6 +48,7 @@ COMMUNITY_ID = "local"
 MAX_TEXT = 4000  # what the chat box accepts; the engine copes with more, the demo need not
 HISTORY_PER_ROOM = 300
 INBOX_PER_USER = 50
+MAX_PERSONAS = 60
 
 
 class _Submitter(Protocol):
@@ -195,7 +197,7 @@ class PlaygroundAdapter:
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         self.started = True
-        log.info(
+        log.debug(
             "playground: started, community %r, rooms %s, %d simulated users, %d samples",
             COMMUNITY_ID,
             ", ".join(self.rooms),
@@ -243,19 +245,7 @@ class PlaygroundAdapter:
             "rooms": [
                 {"id": r.id, "title": r.title, "topic": r.topic} for r in self.rooms.values()
             ],
-            "users": [
-                {
-                    "id": u.id,
-                    "name": u.name,
-                    "is_admin": u.is_admin,
-                    "accepts_private": u.accepts_private,
-                    "banned": u.id in self._state.banned,
-                    "timeout_until": self._state.timeouts.get(u.id)
-                    if self._state.timeouts.get(u.id, 0) > now
-                    else None,
-                }
-                for u in self.users.values()
-            ],
+            "users": [self._user_dict(u, now) for u in self.users.values()],
             "messages": {
                 room: [m.to_dict() for m in msgs] for room, msgs in self._state.rooms.items()
             },
@@ -399,7 +389,33 @@ class PlaygroundAdapter:
         self._state.cards[card.case_id] = data
         self._publish({"type": "card", "card": data})
 
+    def persona(self, name: str) -> SimUser:
+        """The member called ``name``, joining the community if new (sample posts' authors)."""
+        for u in self.users.values():
+            if name.casefold() in (u.id.casefold(), u.name.casefold()):
+                return u
+        personas = [u for u in self.users if u.startswith("u-p")]
+        if len(personas) >= MAX_PERSONAS:
+            # Bounded: the oldest persona leaves, as members do.
+            self.users.pop(personas[0], None)
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        user = SimUser(f"u-p{digest}", name[:40] or "member", account_age_days=None)
+        self.users[user.id] = user
+        self._publish({"type": "user", "user": self._user_dict(user, time.time())})
+        return user
+
     # -- helpers -----------------------------------------------------------------------------
+    def _user_dict(self, u: SimUser, now: float) -> dict[str, Any]:
+        until = self._state.timeouts.get(u.id)
+        return {
+            "id": u.id,
+            "name": u.name,
+            "is_admin": u.is_admin,
+            "accepts_private": u.accepts_private,
+            "banned": u.id in self._state.banned,
+            "timeout_until": until if until and until > now else None,
+        }
+
     def _name(self, user_id: str) -> str:
         user = self.users.get(user_id)
         return user.name if user else user_id

@@ -14,6 +14,8 @@ import asyncio
 import json
 import logging
 import random
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,29 @@ HERE = Path(__file__).resolve().parent
 ADAPTER_KEY = web.AppKey("playground", PlaygroundAdapter)
 SAMPLES_PER_CLICK = 10
 KEEPALIVE_SECONDS = 15.0
+MAX_VIEWERS = 200  # concurrent live streams; each holds a bounded queue
+POSTS_PER_WINDOW = 30  # per client address, a chat's flood limit
+WINDOW_SECONDS = 10.0
+
+
+class _FloodLimit:
+    """At most ``limit`` posts per ``window`` seconds per client address."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self._hits.setdefault(key, deque())
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        if len(self._hits) > 10_000:
+            self._hits = {k: v for k, v in self._hits.items() if v}
+        return True
 
 
 def _no_csrf(request: web.Request) -> str:
@@ -54,6 +79,8 @@ def playground_app(
     app[ADAPTER_KEY] = adapter
     tasks: set[asyncio.Task[None]] = set()
     stop = asyncio.Event()
+    flood = _FloodLimit(POSTS_PER_WINDOW, WINDOW_SECONDS)
+    viewers = [0]
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -79,6 +106,9 @@ def playground_app(
         resp = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
         )
+        if viewers[0] >= MAX_VIEWERS:
+            raise web.HTTPServiceUnavailable(text="too many viewers; try again later")
+        viewers[0] += 1
         await resp.prepare(request)
         q = adapter.subscribe()
         try:
@@ -98,9 +128,14 @@ def playground_app(
             pass
         finally:
             adapter.unsubscribe(q)
+            viewers[0] -= 1
         return resp
 
     async def post(request: web.Request) -> web.Response:
+        if not flood.allow(request.remote or "?"):
+            return web.json_response(
+                {"error": "slow down: too many messages in a few seconds"}, status=429
+            )
         body = await _json(request)
         room, user, text = body.get("room"), body.get("user"), body.get("text")
         if not all(isinstance(v, str) for v in (room, user, text)):
@@ -122,6 +157,10 @@ def playground_app(
 
     async def samples(request: web.Request) -> web.Response:
         await _json(request)
+        if tasks:
+            return web.json_response({"error": "samples are being posted already"}, status=409)
+        if not flood.allow(request.remote or "?"):
+            return web.json_response({"error": "slow down"}, status=429)
         if not adapter.samples:
             return web.json_response(
                 {"error": "no samples: config/samples/playground.jsonl is missing"}, status=409
@@ -199,13 +238,12 @@ def room_for(adapter: PlaygroundAdapter, sample: Sample) -> str:
 
 
 def user_for(adapter: PlaygroundAdapter, sample: Sample) -> str:
+    """The sample's author (joining as a new member when needed), or a regular member."""
+    if sample.user.strip():
+        return adapter.persona(sample.user.strip()).id
     members = [u for u in adapter.users.values() if not u.is_admin]
-    for u in members:
-        if sample.user and sample.user.lower() in (u.id.lower(), u.name.lower()):
-            return u.id
     usable = [u for u in members if not adapter.is_banned(u.id)] or members
-    # Stable per sample author so a "user" in the file keeps one face.
-    return usable[sum(map(ord, sample.user or sample.text)) % len(usable)].id
+    return usable[sum(map(ord, sample.text)) % len(usable)].id
 
 
 async def _post_samples(adapter: PlaygroundAdapter, picked: list[Sample], delay: float) -> None:

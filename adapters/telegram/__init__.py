@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core import EngineAPI
-
-from ._adapter import TelegramAdapter, WebhookConfig
+from ._adapter import EngineLike, TelegramAdapter, WebhookConfig
 
 __all__ = ["TelegramAdapter", "build_from_env"]
 
 
-def build_from_env(engine: EngineAPI, env: Mapping[str, str]) -> TelegramAdapter | None:
+def build_from_env(engine: EngineLike, env: Mapping[str, str]) -> TelegramAdapter | None:
     """The adapter configured from environment variables, or None without a token."""
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:

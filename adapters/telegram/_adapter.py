@@ -20,11 +20,12 @@ import contextlib
 import datetime as dtm
 import logging
 import secrets
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot, ChatPermissions, LinkPreviewOptions, Message, Update
 from telegram.error import (
@@ -36,14 +37,18 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from core import (
     Capability,
     CaseCard,
-    EngineAPI,
+    CommunityStatus,
+    Decision,
+    IncomingEvent,
     MessageRef,
     PermanentActionError,
+    ReviewAPI,
+    SettingsAPI,
 )
 
 from ._admins import AdminCache
@@ -57,6 +62,7 @@ from ._convert import (
     parse_channel_id,
 )
 from ._errors import (
+    TokenRedactor,
     already_done,
     install_log_redaction,
     mapped_errors,
@@ -65,14 +71,36 @@ from ._errors import (
 )
 from ._texts import Texts
 
-__all__ = ["DEFAULT_BASE_URL", "TelegramAdapter", "WebhookConfig"]
+__all__ = ["DEFAULT_BASE_URL", "EngineLike", "TelegramAdapter", "WebhookConfig"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_CARRIED_SETTINGS = ("mod_chat", "mod_lang", "ui_lang", "community_name")
+_SETTINGS_TTL = 30.0
+_UNREACHABLE_TTL = 3600.0  # a refused DM is not retried for this long, unless they /start  # seconds a cached group setting is trusted
 _UPDATE_ATTEMPTS = 3  # an update whose handling keeps failing is logged and skipped after this
+
+
+class EngineLike(Protocol):
+    """What the adapter uses of :class:`core.EngineAPI`.
+
+    The same surface, with ``review`` and ``settings`` read-only: the adapter never replaces
+    them, and read-only protocol members also accept an engine whose attributes are typed with
+    its concrete classes (a plain attribute in a protocol is invariant).
+    """
+
+    @property
+    def review(self) -> ReviewAPI: ...
+
+    @property
+    def settings(self) -> SettingsAPI: ...
+
+    async def submit(self, event: IncomingEvent) -> Decision: ...
+
+    async def status(self, platform: str, community_id: str) -> CommunityStatus: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +117,40 @@ class WebhookConfig:
     secret: str = ""
 
 
+class _GatedRequest(HTTPXRequest):
+    """PTB's HTTP client, with at most ``connection_pool_size`` requests in flight.
+
+    When more requests wait than the pool has connections, httpcore re-matches every waiting
+    request against every connection each time one frees up: quadratic work that made a burst
+    of a few hundred actions several times slower than the same requests queued here.
+    """
+
+    def __init__(self, *, connection_pool_size: int, **kwargs: Any) -> None:
+        super().__init__(connection_pool_size=connection_pool_size, **kwargs)
+        self._gate = asyncio.Semaphore(connection_pool_size)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        async with self._gate:
+            return await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+
+
 class TelegramAdapter:
     """channelwatch on Telegram. See the module docstring for how updates flow."""
 
@@ -97,7 +159,7 @@ class TelegramAdapter:
 
     def __init__(
         self,
-        engine: EngineAPI,
+        engine: EngineLike,
         token: str,
         *,
         base_url: str | None = None,
@@ -112,7 +174,7 @@ class TelegramAdapter:
         if not token:
             raise ValueError("a Telegram bot token is required")
         # Before the Bot exists: PTB logs its token-bearing base URL at DEBUG on construction.
-        self._redactor = install_log_redaction(token)
+        self._redactor = install_log_redaction(TokenRedactor(token))
         self.engine = engine
         self.texts = texts or Texts.load()
         self._poll_timeout = poll_timeout
@@ -121,8 +183,8 @@ class TelegramAdapter:
         self.bot = Bot(
             token,
             base_url=_normalise_base_url(base_url),
-            request=HTTPXRequest(
-                connection_pool_size=max(8, 2 * self._concurrency),
+            request=_GatedRequest(
+                connection_pool_size=8,
                 connect_timeout=request_timeout,
                 read_timeout=request_timeout,
                 write_timeout=request_timeout,
@@ -140,6 +202,8 @@ class TelegramAdapter:
         self.commands = Commands(self, link_code_ttl=link_code_ttl)
         self._titles: dict[int, tuple[str, str | None]] = {}  # chat id -> (title, username)
         self._mod_chat_cache: dict[int, bool] = {}
+        self._settings_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._unreachable: dict[int, float] = {}  # user id -> when Telegram refused a DM
         self._stopping = asyncio.Event()
         self._poll_task: asyncio.Task[None] | None = None
         self._poll_call: asyncio.Task[Any] | None = None
@@ -162,9 +226,12 @@ class TelegramAdapter:
         if self._started:
             return
         self._stopping.clear()
+        install_log_redaction(self._redactor)  # again, after a stop() removed it
         try:
             await self.bot.initialize()
         except InvalidToken:
+            with contextlib.suppress(Exception):
+                await self.bot.shutdown()  # close the HTTP clients initialize() opened
             # PTB's message quotes the token: say what happened without it, and drop the chain.
             raise PermissionError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN)") from None
         self._started = True
@@ -301,22 +368,27 @@ class TelegramAdapter:
         return good, last
 
     async def handle_updates(self, updates: Sequence[Update]) -> None:
-        """Handle a batch: in order within a chat, a few chats at a time."""
-        by_chat: dict[int, list[Update]] = defaultdict(list)
+        """Handle a batch: in order per message (and per chat for commands and button presses),
+        several at a time otherwise.
+
+        An edit must not overtake its original, and an admin's /setup must run before the
+        /link that follows it; two different members' messages have no order to keep, and
+        handling them concurrently is what lets a busy group's backlog drain.
+        """
+        lanes: dict[tuple[int, int], list[Update]] = defaultdict(list)
         for update in updates:
-            chat = update.effective_chat
-            by_chat[chat.id if chat else 0].append(update)
+            lanes[_lane(update)].append(update)
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def run(chat_updates: list[Update]) -> None:
+        async def run(lane: list[Update]) -> None:
             async with gate:
-                for update in chat_updates:
+                for update in lane:
                     await self._handle_with_retries(update)
 
-        if len(by_chat) == 1:
-            await run(next(iter(by_chat.values())))
+        if len(lanes) == 1:
+            await run(next(iter(lanes.values())))
         else:
-            await asyncio.gather(*(run(u) for u in by_chat.values()))
+            await asyncio.gather(*(run(lane) for lane in lanes.values()))
 
     async def _handle_with_retries(self, update: Update) -> None:
         for attempt in range(1, _UPDATE_ATTEMPTS + 1):
@@ -351,16 +423,30 @@ class TelegramAdapter:
             return  # ourselves, or another bot: never moderate or answer bots (no loops)
         command = command_of(message, self.bot.username) if message.text else None
         if chat.type not in GROUP_TYPES:
+            if chat.type == "private" and sender is not None:
+                self.mark_reachable(sender.id)
             if command is not None and chat.type == "private":
                 await self.commands.on_private_command(message, command)
             return
         self._titles[chat.id] = (chat.title or str(chat.id), chat.username)
+        if message.migrate_to_chat_id:
+            await self._migrate(chat.id, message.migrate_to_chat_id)
+            return
         if command is not None:
             await self.commands.on_group_command(message, command)
         if await self.is_mod_chat(chat.id):
             return  # moderators discuss offers there; it is not a moderated group
         event = event_from_message(message, is_moderator=await self._is_moderator(message))
         await self.engine.submit(event)
+
+    async def _migrate(self, old_id: int, new_id: int) -> None:
+        """A group upgraded to a supergroup gets a new id: carry its setup over, so the
+        moderators' chat stays linked without the admins doing anything."""
+        for key in _CARRIED_SETTINGS:
+            value = await self.engine.settings.get(PLATFORM, str(old_id), key)
+            if value is not None:
+                await self.set_setting(str(new_id), key, value)
+        log.info("telegram: group %s migrated to %s; settings carried over", old_id, new_id)
 
     async def _is_moderator(self, message: Message) -> bool:
         if message.sender_chat is not None:
@@ -379,7 +465,26 @@ class TelegramAdapter:
         return cached
 
     def mark_mod_chat(self, chat_id: int) -> None:
+        # A group re-linked elsewhere frees its old moderators' chat: forget every answer.
+        self._mod_chat_cache.clear()
         self._mod_chat_cache[chat_id] = True
+
+    async def setting(self, group: str, key: str) -> str | None:
+        """A group's setting, cached for a short while: cards and notices read the same few
+        keys for every offer, and only this adapter's own commands change them."""
+        now = time.monotonic()
+        cached = self._settings_cache.get((group, key))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        value = await self.engine.settings.get(PLATFORM, group, key)
+        if len(self._settings_cache) > 10_000:
+            self._settings_cache.clear()
+        self._settings_cache[(group, key)] = (now + _SETTINGS_TTL, value)
+        return value
+
+    async def set_setting(self, group: str, key: str, value: str | None) -> None:
+        await self.engine.settings.set(PLATFORM, group, key, value)
+        self._settings_cache.pop((group, key), None)
 
     def group_title(self, chat_id: int) -> str:
         return self._titles.get(chat_id, (str(chat_id), None))[0]
@@ -412,11 +517,25 @@ class TelegramAdapter:
                 )
 
     async def send_private(self, community_id: str, user_id: str, text: str, *, lang: str) -> None:
-        if not user_id.lstrip("-").isdigit():
-            raise PermanentActionError(f"not a Telegram user id: {user_id!r}")
-        with mapped_errors("private message", self._redactor, private=True):
-            for chunk in split_text(text):
-                await self.bot.send_message(int(user_id), chunk, link_preview_options=_NO_PREVIEW)
+        uid = _user_id(user_id)
+        refused_at = self._unreachable.get(uid)
+        if refused_at is not None and time.monotonic() - refused_at < _UNREACHABLE_TTL:
+            # Telegram refused this user recently (they never started the bot): asking again
+            # for every post of a flood only spends the bot's request budget on certain 403s.
+            raise RecipientUnreachable("private message: the user has not started the bot")
+        try:
+            with mapped_errors("private message", self._redactor, private=True):
+                for chunk in split_text(text):
+                    await self.bot.send_message(uid, chunk, link_preview_options=_NO_PREVIEW)
+        except RecipientUnreachable:
+            if len(self._unreachable) >= 100_000:
+                self._unreachable.clear()
+            self._unreachable[uid] = time.monotonic()
+            raise
+
+    def mark_reachable(self, user_id: int) -> None:
+        """The user opened a private chat with the bot (/start): it may write to them now."""
+        self._unreachable.pop(user_id, None)
 
     async def timeout(self, community_id: str, user_id: str, seconds: int, *, reason: str) -> None:
         # Telegram treats a restriction shorter than 30 s or longer than 366 days as forever.
@@ -432,12 +551,16 @@ class TelegramAdapter:
 
     async def ban(self, community_id: str, user_id: str, *, reason: str) -> None:
         with mapped_errors("ban", self._redactor):
-            await self.bot.ban_chat_member(int(community_id), _user_id(user_id))
+            if user_id.startswith("chat:"):
+                # The author posted as a channel or group ("on behalf of"): ban that sender chat.
+                await self.bot.ban_chat_sender_chat(int(community_id), _user_id(user_id[5:]))
+            else:
+                await self.bot.ban_chat_member(int(community_id), _user_id(user_id))
 
     async def restore(self, ref: MessageRef, *, author_name: str, text: str) -> None:
         """Re-post a dismissed message (a bot cannot undelete): attributed, never impersonated."""
         chat_id, thread = parse_channel_id(ref.channel_id)
-        lang = await self.engine.settings.get(PLATFORM, ref.community_id, "ui_lang")
+        lang = await self.setting(ref.community_id, "ui_lang")
         header = self.texts.get(lang, "restore_header", author=author_name or "?")
         with mapped_errors("restore", self._redactor):
             for chunk in split_text(f"{header}\n\n{text}"):
@@ -449,12 +572,12 @@ class TelegramAdapter:
         """Post the case's card in the linked moderators' chat, or update the one posted."""
         settings = self.engine.settings
         group = card.ref.community_id
-        mod_chat = await settings.get(PLATFORM, group, "mod_chat")
+        mod_chat = await self.setting(group, "mod_chat")
         if not mod_chat:
             raise PermanentActionError(
                 "no moderators' chat linked for this group: run /setup in it, then /link CODE"
             )
-        lang = await settings.get(PLATFORM, group, "mod_lang")
+        lang = await self.setting(group, "mod_lang")
         group_id, _ = parse_channel_id(card.ref.channel_id)
         title, username = await self.group_title_async(group_id)
         url = card.message_url or message_url(group_id, int(card.ref.message_id), username)
@@ -501,6 +624,17 @@ class TelegramAdapter:
     def new_code(self) -> str:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I confusion
         return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _lane(update: Update) -> tuple[int, int]:
+    """Updates sharing a lane are handled in order: one message's versions, or one chat's
+    commands and button presses (lane ``(chat, 0)``)."""
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else 0
+    message = update.message or update.edited_message
+    if message is not None and not (message.text or "").startswith("/"):
+        return chat_id, message.message_id
+    return chat_id, 0
 
 
 def _user_id(user_id: str) -> int:

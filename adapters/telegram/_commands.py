@@ -101,14 +101,11 @@ class Commands:
         else:
             lines.append(t(lang, "setup_sees_messages"))
         code = a.new_code()
-        settings = a.engine.settings
         group = str(chat.id)
-        await settings.set(PLATFORM, group, "link_code", code)
-        await settings.set(
-            PLATFORM, group, "link_code_expires", str(int(time.time() + self._code_ttl))
-        )
-        await settings.set(PLATFORM, group, "ui_lang", lang_of(lang))
-        await settings.set(PLATFORM, group, "community_name", chat.title or group)
+        await a.set_setting(group, "link_code", code)
+        await a.set_setting(group, "link_code_expires", str(int(time.time() + self._code_ttl)))
+        await a.set_setting(group, "ui_lang", lang_of(lang))
+        await a.set_setting(group, "community_name", chat.title or group)
         lines.append("")
         lines.append(t(lang, "setup_code", code=code, minutes=int(self._code_ttl // 60)))
         await a.reply(message, "\n".join(lines))
@@ -138,11 +135,11 @@ class Commands:
         if not await a.admins.is_admin(int(group), user.id):
             await a.reply(message, t(lang, "link_not_admin", group=title))
             return
-        await settings.set(PLATFORM, group, "mod_chat", str(message.chat.id))
-        await settings.set(PLATFORM, group, "mod_lang", lang_of(lang))
+        await a.set_setting(group, "mod_chat", str(message.chat.id))
+        await a.set_setting(group, "mod_lang", lang_of(lang))
         # One-time: the code cannot link a second chat.
-        await settings.set(PLATFORM, group, "link_code", None)
-        await settings.set(PLATFORM, group, "link_code_expires", None)
+        await a.set_setting(group, "link_code", None)
+        await a.set_setting(group, "link_code_expires", None)
         a.mark_mod_chat(message.chat.id)
         await a.reply(message, t(lang, "link_done", group=title))
 

@@ -89,14 +89,13 @@ class TokenRedactor(logging.Filter):
         return True
 
 
-def install_log_redaction(token: str) -> TokenRedactor:
-    """Keep ``token`` out of every log line the HTTP stack and PTB might write.
+def install_log_redaction(redactor: TokenRedactor) -> TokenRedactor:
+    """Keep the redactor's token out of every log line the HTTP stack and PTB might write.
 
     Filters attached to a logger only see records logged *on that logger*, not on its children,
     so the redactor goes on each logger that formats URLs, and the URL loggers are raised to
     WARNING: a request log line per API call is noise, and it is the line that carries the token.
     """
-    redactor = TokenRedactor(token)
     for name in _URL_LOGGERS:
         logger = logging.getLogger(name)
         if logger.level < logging.WARNING:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,12 +22,15 @@ from aiohttp import web
 
 from adapters.playground import PlaygroundAdapter, playground_app
 from bots.dashboard._accounts import Account, AccountStore
+from bots.dashboard._audit import ChainChecker
 from bots.dashboard._metrics import MetricsSource, SqliteMetrics
 from bots.dashboard._security import (
     ACCOUNT_KEY,
     CSRF_KEY,
     SECRET_KEY,
     SECURE_COOKIES_KEY,
+    SID_COOKIE,
+    SIGNED_PREFIXES_KEY,
     STORE_KEY,
     LoginRateLimiter,
     request_csrf_token,
@@ -46,8 +49,11 @@ HERE = Path(__file__).resolve().parent
 class DashboardEngine(Protocol):
     """The parts of :class:`core.Engine` the dashboard uses."""
 
-    review: ReviewAPI
-    store: Store
+    @property
+    def review(self) -> ReviewAPI: ...
+
+    @property
+    def store(self) -> Store: ...
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]: ...
 
@@ -60,6 +66,11 @@ ENGINE_KEY = web.AppKey("cw_engine", DashboardEngine)
 METRICS_KEY = web.AppKey("cw_metrics", MetricsSource)
 LIMITER_KEY = web.AppKey("cw_login_limiter", LoginRateLimiter)
 PLAYGROUND_URL_KEY = web.AppKey("cw_playground_url", str)
+
+
+MAX_LIVE_CLIENTS = 200
+CHAIN_KEY = web.AppKey("cw_chain", ChainChecker)
+METRICS_TOKEN_KEY = web.AppKey("cw_metrics_token", str)
 
 
 def require_account(request: web.Request) -> Account:
@@ -119,6 +130,8 @@ class LiveHub:
             self._engine.unsubscribe(self._source)
 
     def add(self, account: Account) -> asyncio.Queue[dict[str, Any]]:
+        if len(self._clients) >= MAX_LIVE_CLIENTS:
+            raise web.HTTPServiceUnavailable(text="too many live connections")
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=200)
         self._clients.add((q, account))
         return q
@@ -174,15 +187,22 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
     """``GET /live``: server-sent events telling the page what to refresh."""
     account = require_account(request)
     hub: LiveHub = request.app[LIVE_KEY]
+    q = hub.add(account)  # before prepare(): a refusal is still a proper HTTP answer
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-    await resp.prepare(request)
-    q = hub.add(account)
+    try:
+        await resp.prepare(request)
+    except BaseException:
+        hub.remove(q)
+        raise
     try:
         await resp.write(b"retry: 3000\n\n")
         while not hub.closing.is_set():
             try:
                 event = await asyncio.wait_for(q.get(), 15.0)
             except TimeoutError:
+                # A logged-out or removed account stops receiving, even on an open stream.
+                if not _still_logged_in(request, account):
+                    break
                 await resp.write(b": keepalive\n\n")
                 continue
             if event.get("type") == "bye":
@@ -193,6 +213,11 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(q)
     return resp
+
+
+def _still_logged_in(request: web.Request, account: Account) -> bool:
+    current = request.app[STORE_KEY].session_account(request.cookies.get(SID_COOKIE, ""))
+    return current is not None and current.name == account.name
 
 
 # -- template helpers ------------------------------------------------------------------------
@@ -206,6 +231,12 @@ def _fmt_dt(value: datetime | float | str | None) -> str:
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value, UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _fmt_short(value: datetime | float | str | None) -> str:
+    """Month-day and time: enough in tables where the year is obvious."""
+    text = _fmt_dt(value)
+    return text[5:19] if len(text) > 19 else text
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -250,9 +281,14 @@ def create_app(
     limiter: LoginRateLimiter | None = None,
     playground: PlaygroundAdapter | None = None,
     sample_delay: float = 0.4,
+    signed_apis: Mapping[str, web.Application] | None = None,
+    metrics_token: str | None = None,
 ) -> web.Application:
     """The dashboard app. With ``playground``, its web chat is mounted at ``/playground/``
-    under the same sessions, CSRF protection and security headers."""
+    under the same sessions, CSRF protection and security headers. ``signed_apis`` maps path
+    prefixes (``"/webhook/"``) to sub-applications that verify a signature on every request
+    themselves; sessions and CSRF tokens do not apply to them. With ``metrics_token``,
+    ``/metrics`` wants ``Authorization: Bearer <token>``."""
     from bots.dashboard import _views
 
     app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
@@ -261,12 +297,15 @@ def create_app(
     app[SECRET_KEY] = accounts.secret()
     app[SECURE_COOKIES_KEY] = secure_cookies
     app[LIMITER_KEY] = limiter or LoginRateLimiter()
+    app[METRICS_TOKEN_KEY] = metrics_token or ""
     if metrics is None:
         path = db_path if db_path is not None else getattr(engine.store, "path", None)
         if path is None or str(path) == ":memory:":
             raise ValueError("the dashboard needs the engine's SQLite file path for its metrics")
         metrics = SqliteMetrics(path)
     app[METRICS_KEY] = metrics
+    chain_path = db_path if db_path is not None else getattr(engine.store, "path", None)
+    app[CHAIN_KEY] = ChainChecker(engine.store, str(chain_path))
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -275,6 +314,7 @@ def create_app(
         context_processors=[_context],
     )
     env.filters["dt"] = _fmt_dt
+    env.filters["dts"] = _fmt_short
     env.filters["dur"] = _fmt_duration
     env.filters["ago"] = _fmt_ago
     app.on_response_prepare.append(security_headers)
@@ -288,8 +328,15 @@ def create_app(
     async def on_shutdown(app: web.Application) -> None:
         await hub.stop()
 
+    async def on_cleanup(app: web.Application) -> None:
+        app[CHAIN_KEY].close()
+        close = getattr(app[METRICS_KEY], "close", None)
+        if close is not None:
+            close()
+
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
 
     _views.add_routes(app)
     app.router.add_get("/live", live_stream)
@@ -300,6 +347,12 @@ def create_app(
         )
         app.add_subapp("/playground/", pg_app)
         app[PLAYGROUND_URL_KEY] = "/playground/"
+    prefixes = []
+    for prefix, sub_app in (signed_apis or {}).items():
+        prefix = "/" + prefix.strip("/") + "/"
+        app.add_subapp(prefix, sub_app)
+        prefixes.append(prefix)
+    app[SIGNED_PREFIXES_KEY] = tuple(prefixes)
     return app
 
 

@@ -8,7 +8,7 @@ Colours come from CSS classes (``s0``..``s7``) in ``dashboard.css``; each bar ca
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -41,10 +41,14 @@ def legend(names: Sequence[str]) -> Markup:
 
 
 def stacked_bars(
-    days: Sequence[str], series: dict[str, list[int]], *, title: str, height: int = 180
+    days: Sequence[str],
+    series: dict[str, list[int]],
+    *,
+    title: str,
+    width: int = 1100,
+    height: int = 200,
 ) -> Markup:
     """Columns per day, stacked by series (e.g. volume per day by label)."""
-    width = 640
     left, bottom, top = 36, 22, 8
     plot_h = height - bottom - top
     n = max(1, len(days))
@@ -117,9 +121,16 @@ def hbars(
 
 
 def histogram(
-    values: Sequence[float], edges: Sequence[float], *, title: str, unit: str = "s"
+    values: Sequence[float],
+    edges: Sequence[float],
+    *,
+    title: str,
+    fmt: Callable[[float], str] = lambda v: f"{v:g}",
 ) -> Markup:
-    """Counts of ``values`` in buckets ``[edges[i], edges[i+1])``, the last one open-ended."""
+    """Counts of ``values`` in buckets ``[edges[i], edges[i+1])``, the last one open-ended.
+
+    Bars are drawn against the total, so a bar's length is its share of all values.
+    """
     counts = [0] * len(edges)
     for v in values:
         k = 0
@@ -128,11 +139,15 @@ def histogram(
                 k = i
         counts[k] += 1
     labels = [
-        f"≥{edges[i]:g}{unit}" if i == len(edges) - 1 else f"<{edges[i + 1]:g}{unit}"
+        f"≥ {fmt(edges[i])}" if i == len(edges) - 1 else f"< {fmt(edges[i + 1])}"
         for i in range(len(edges))
     ]
-    total = max(1, len(values))
+    total = len(values)
     return hbars(
-        [(labels[i], float(c), f"{c} ({100 * c / total:.0f}%)") for i, c in enumerate(counts)],
+        [
+            (labels[i], float(c), f"{c} ({100 * c / total:.0f}%)" if total else "0")
+            for i, c in enumerate(counts)
+        ],
         title=title,
+        max_value=float(max(1, total)),
     )

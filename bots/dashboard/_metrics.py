@@ -20,13 +20,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from core._api import AuditRow
+from core._api import AuditRow, CaseFilter
+from core._model import MessageRef
 
-__all__ = ["MetricsSource", "Overview", "SqliteMetrics", "percentile"]
+__all__ = ["MetricsSource", "Overview", "QueueRow", "SqliteMetrics", "percentile"]
 
 DAY = 86400.0
 REVIEW_KINDS = ("case.claim", "case.confirm", "case.dismiss", "case.note")
@@ -58,6 +59,24 @@ class Overview:
     cases_by_status: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What one line of the queue shows: no reasons or entities to decode, an excerpt only."""
+
+    id: str
+    ref: MessageRef
+    author_id: str
+    author_name: str
+    text: str | None  # the first 300 characters; None once purged
+    lang: str
+    label: str
+    score: float
+    priority: str
+    status: str
+    created_at: datetime
+    claimed_by: str | None
+
+
 class MetricsSource(Protocol):
     def overview(
         self, communities: Sequence[tuple[str, str]] | None, *, days: int = 14
@@ -66,6 +85,16 @@ class MetricsSource(Protocol):
     def prometheus_counts(self) -> dict[str, list[tuple[dict[str, str], float]]]: ...
 
     def audit_for(self, subjects: Sequence[str]) -> list[AuditRow]: ...
+
+    def case_facets(
+        self, communities: Sequence[tuple[str, str]] | None
+    ) -> dict[str, list[str]]: ...
+
+    def queue(self, flt: CaseFilter, *, limit: int) -> tuple[list[QueueRow], int]: ...
+
+    def same_text(
+        self, norm_hash: str, communities: Sequence[tuple[str, str]] | None, *, exclude: str
+    ) -> list[QueueRow]: ...
 
     def audit_page(self, before_seq: int | None, limit: int) -> list[AuditRow]: ...
 
@@ -204,6 +233,80 @@ class SqliteMetrics:
             )
             for seq, at, actor, kind, subject, detail, prev_hash, digest in self._all(sql, params)
         ]
+
+    def queue(self, flt: CaseFilter, *, limit: int) -> tuple[list[QueueRow], int]:
+        """Cases for the queue, urgent first (imminent departure), then high, then normal, and
+        oldest first within each; plus how many match in all."""
+        where, params = _scope(flt.communities)
+        clauses = [where]
+        if flt.statuses:
+            clauses.append(f"status IN ({', '.join('?' * len(flt.statuses))})")
+            params += [str(s) for s in flt.statuses]
+        for column, value in (
+            ("platform", flt.platform),
+            ("lang", flt.lang),
+            ("label", flt.label),
+            ("author_id", flt.author_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        cond = " AND ".join(clauses)
+        total = int(self._all(f"SELECT count(*) FROM cases WHERE {cond}", params)[0][0])
+        rows = self._all(
+            "SELECT id, platform, community_id, channel_id, message_id, author_id, author_name,"
+            " substr(text, 1, 300), lang, label, score, priority, status, created_at, claimed_by"
+            f" FROM cases WHERE {cond} ORDER BY CASE priority WHEN 'urgent' THEN 0"
+            " WHEN 'high' THEN 1 ELSE 2 END, created_at ASC LIMIT ?",
+            [*params, limit],
+        )
+        return [self._queue_row(r) for r in rows], total
+
+    def same_text(
+        self, norm_hash: str, communities: Sequence[tuple[str, str]] | None, *, exclude: str
+    ) -> list[QueueRow]:
+        """Other cases with the same normalised text (a copy-paste wave), newest first."""
+        if not norm_hash:
+            return []
+        where, params = _scope(communities)
+        rows = self._all(
+            "SELECT id, platform, community_id, channel_id, message_id, author_id, author_name,"
+            " substr(text, 1, 300), lang, label, score, priority, status, created_at, claimed_by"
+            f" FROM cases WHERE norm_hash = ? AND id != ? AND {where}"
+            " ORDER BY created_at DESC LIMIT 50",
+            [norm_hash, exclude, *params],
+        )
+        return [self._queue_row(r) for r in rows]
+
+    @staticmethod
+    def _queue_row(r: Sequence[Any]) -> QueueRow:
+        return QueueRow(
+            id=r[0],
+            ref=MessageRef(r[1], r[2], r[3], r[4]),
+            author_id=r[5] or "",
+            author_name=r[6] or "",
+            text=r[7],
+            lang=r[8],
+            label=r[9],
+            score=float(r[10] or 0.0),
+            priority=r[11],
+            status=r[12],
+            created_at=datetime.fromtimestamp(r[13], UTC),
+            claimed_by=r[14],
+        )
+
+    def case_facets(self, communities: Sequence[tuple[str, str]] | None) -> dict[str, list[str]]:
+        """The values the queue's filters offer: platforms, communities, languages, labels."""
+        where, params = _scope(communities)
+        facets: dict[str, set[str]] = {k: set() for k in ("platform", "community", "lang", "label")}
+        for platform, community, lang, label in self._all(
+            f"SELECT DISTINCT platform, community_id, lang, label FROM cases WHERE {where}", params
+        ):
+            facets["platform"].add(str(platform))
+            facets["community"].add(f"{platform}:{community}")
+            facets["lang"].add(str(lang))
+            facets["label"].add(str(label))
+        return {k: sorted(v) for k, v in facets.items()}
 
     def audit_for(self, subjects: Sequence[str]) -> list[AuditRow]:
         """Audit rows about these subjects (a case id, its event id), oldest first."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -27,9 +28,11 @@ from markupsafe import Markup
 from bots.dashboard import _charts
 from bots.dashboard._accounts import Account, AccountError, parse_community
 from bots.dashboard._app import (
+    CHAIN_KEY,
     ENGINE_KEY,
     LIMITER_KEY,
     METRICS_KEY,
+    METRICS_TOKEN_KEY,
     PLAYGROUND_URL_KEY,
     require_account,
     require_admin,
@@ -51,6 +54,7 @@ __all__ = ["add_routes"]
 log = logging.getLogger("channelwatch.dashboard")
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+QUEUE_PAGE = 200  # rows shown; the most pressing come first, filters narrow the rest
 ALL_STATUSES = tuple(CaseStatus)
 STATUS_CHOICES = {
     "active": (CaseStatus.OPEN, CaseStatus.CLAIMED),
@@ -87,6 +91,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/cases/{case_id}/note", case_note)
     r.add_post("/cases/{case_id}/export", case_export)
     r.add_get("/audit", audit_page)
+    r.add_post("/audit/verify", audit_verify)
     r.add_get("/stats", stats_page)
     r.add_get("/metrics", prometheus)
     r.add_get("/accounts", accounts_page)
@@ -146,7 +151,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     account = await asyncio.to_thread(store.authenticate, name, password)
     if account is None:
         limiter.failed(address, name)
-        log.info("dashboard: failed login for %r from %s", name, address)
+        # The name only when it is a real account: people type passwords into name fields.
+        known = store.get(name) is not None
+        log.info(
+            "dashboard: failed login for %s from %s",
+            repr(name) if known else "an unknown account name",
+            address,
+        )
         return aiohttp_jinja2.render_template(
             "login.html",
             request,
@@ -176,13 +187,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 # -- queue -----------------------------------------------------------------------------------
 
 
-def _sort_queue(cases: list[Case]) -> list[Case]:
-    """Urgent first (imminent departure), then high, then normal; oldest first within each."""
-    return sorted(cases, key=lambda c: (PRIORITY_RANK.get(c.priority, 3), c.created_at))
-
-
 async def _queue_data(request: web.Request, account: Account) -> dict[str, Any]:
-    engine = request.app[ENGINE_KEY]
     q = request.query
     status_key = q.get("status", "active")
     statuses = STATUS_CHOICES.get(status_key, STATUS_CHOICES["active"])
@@ -201,24 +206,19 @@ async def _queue_data(request: web.Request, account: Account) -> dict[str, Any]:
         communities=communities,
         lang=q.get("lang") or None,
         label=q.get("label") or None,
-        limit=1000,
+        limit=QUEUE_PAGE,
     )
-    cases = _sort_queue(await engine.review.list_cases(flt))
+    metrics = request.app[METRICS_KEY]
+    cases, total = await asyncio.to_thread(metrics.queue, flt, limit=QUEUE_PAGE)
     # Filter choices come from what this account can see at all.
-    every = await engine.review.list_cases(
-        CaseFilter(statuses=ALL_STATUSES, communities=allowed, limit=2000)
-    )
+    choices = await asyncio.to_thread(request.app[METRICS_KEY].case_facets, allowed)
     return {
         "cases": cases,
+        "total": total,
         "status_key": status_key if status_key in STATUS_CHOICES else "active",
         "statuses": list(STATUS_CHOICES),
         "filters": {k: q.get(k, "") for k in ("platform", "community", "lang", "label")},
-        "choices": {
-            "platform": sorted({c.ref.platform for c in every}),
-            "community": sorted({f"{c.ref.platform}:{c.ref.community_id}" for c in every}),
-            "lang": sorted({c.lang for c in every}),
-            "label": sorted({c.label for c in every}),
-        },
+        "choices": choices,
     }
 
 
@@ -298,7 +298,15 @@ async def _case_context(request: web.Request, account: Account, case: Case) -> d
     terms = [str(t) for r in case.reasons for t in r.get("terms", ())]
     terms += [str(e.get("text", "")) for e in case.entities]
     audit = await _case_audit(request, case.id)
+    row = await asyncio.to_thread(engine.store.get_case, case.id)
+    same_text = await asyncio.to_thread(
+        request.app[METRICS_KEY].same_text,
+        row.norm_hash if row is not None else "",
+        account.community_filter,
+        exclude=case.id,
+    )
     return {
+        "same_text": same_text,
         "case": case,
         "actions": actions,
         "earlier": earlier,
@@ -525,12 +533,11 @@ async def case_export(request: web.Request) -> web.StreamResponse:
 
 async def audit_page(request: web.Request) -> web.StreamResponse:
     require_admin(request)
-    store = request.app[ENGINE_KEY].store
     try:
         before = int(request.query.get("before", "0"))
     except ValueError:
         before = 0
-    verification = await asyncio.to_thread(store.verify_audit)
+    verification = await asyncio.to_thread(request.app[CHAIN_KEY].check)
     rows = await asyncio.to_thread(
         request.app[METRICS_KEY].audit_page, before if before > 0 else None, 100
     )
@@ -545,8 +552,27 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-HIDE_EDGES = (0, 0.1, 0.25, 0.5, 1, 2, 5, 30)
+async def audit_verify(request: web.Request) -> web.StreamResponse:
+    """Recompute the whole chain now (an explicit admin action)."""
+    require_admin(request)
+    await asyncio.to_thread(request.app[CHAIN_KEY].check, full=True)
+    raise web.HTTPSeeOther("/audit")
+
+
+HIDE_EDGES = (0, 0.1, 0.25, 0.5, 1, 2, 5, 30)  # seconds
 REVIEW_EDGES = (0, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
+
+
+def _short_duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:g} ms"
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3600:
+        return f"{seconds / 60:g} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 86400:g} day" + ("s" if seconds >= 2 * 86400 else "")
 
 
 async def stats_page(request: web.Request) -> web.StreamResponse:
@@ -569,12 +595,11 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     by_label.update({k: v for k, v in ov.volume_by_label.items() if k not in by_label})
     ov.volume_by_label = by_label
     charts: dict[str, Markup] = {
-        "hide_hist": _charts.histogram(ov.hide_seconds, HIDE_EDGES, title="Time to hide"),
+        "hide_hist": _charts.histogram(
+            ov.hide_seconds, HIDE_EDGES, title="Time to hide", fmt=_short_duration
+        ),
         "review_hist": _charts.histogram(
-            [v / 60 for v in ov.review_seconds],
-            [e / 60 for e in REVIEW_EDGES],
-            title="Time to first review",
-            unit="min",
+            ov.review_seconds, REVIEW_EDGES, title="Time to first review", fmt=_short_duration
         ),
         "by_label": _charts.stacked_bars(
             ov.days, ov.volume_by_label, title="Messages per day by label"
@@ -627,6 +652,13 @@ def _label_value(value: str) -> str:
 
 async def prometheus(request: web.Request) -> web.Response:
     """Prometheus text exposition: totals by platform, no community ids, no content."""
+    token = request.app[METRICS_TOKEN_KEY]
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise web.HTTPUnauthorized(
+                text="bearer token required", headers={"WWW-Authenticate": "Bearer"}
+            )
     counts = await asyncio.to_thread(request.app[METRICS_KEY].prometheus_counts)
     helps = {
         "channelwatch_messages_total": ("counter", "Messages processed, by platform and label."),
@@ -688,8 +720,9 @@ async def accounts_remove(request: web.Request) -> web.StreamResponse:
 async def policy_page(request: web.Request) -> web.StreamResponse:
     require_admin(request)
     engine = request.app[ENGINE_KEY]
-    cases = await engine.review.list_cases(CaseFilter(statuses=ALL_STATUSES, limit=5000))
-    known = sorted({(c.ref.platform, c.ref.community_id) for c in cases} | _configured(request))
+    facets = await asyncio.to_thread(request.app[METRICS_KEY].case_facets, None)
+    with_cases = {(c.partition(":")[0], c.partition(":")[2]) for c in facets["community"]}
+    known = sorted(with_cases | _configured(request))
     statuses = [await engine.status(p, c) for p, c in known]
     return aiohttp_jinja2.render_template("policy.html", request, {"statuses": statuses})
 

@@ -79,6 +79,15 @@ def test_explain_lists_each_permission(capsys: pytest.CaptureFixture[str]) -> No
     assert "Manage Webhooks: restore dismissed messages" in out
 
 
+def test_automod_adds_manage_server_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["discord", "invite-url", "--client-id", APP_ID, "--automod", "--explain"]) == 0
+    out = capsys.readouterr().out
+    perms = discord.Permissions(int(_query(out.splitlines()[0])["permissions"][0]))
+    plain = discord.Permissions(**dict.fromkeys(REQUIRED_PERMISSIONS, True))
+    assert perms.value == plain.value | discord.Permissions(manage_guild=True).value
+    assert "Manage Server: keep confirmed smugglers' contacts" in out
+
+
 @pytest.mark.parametrize("token", ["", "....", "!!!.x.y", "bm90LWRpZ2l0cw.x.y"])
 def test_token_without_an_id(token: str) -> None:
     assert client_id_from_token(token) is None

@@ -63,8 +63,10 @@ def homoglyphs(text: str, rng: random.Random) -> str:
 def zero_width(text: str, rng: random.Random) -> str:
     def fn(word: str) -> str:
         chars = list(word)
+        # ZWNJ visibly breaks the joining of Arabic-script letters: no evader uses it there.
+        pool = _INVISIBLE if word.isascii() else tuple(c for c in _INVISIBLE if c != "\u200c")
         for k in sorted(rng.sample(range(1, len(chars)), min(2, len(chars) - 1)), reverse=True):
-            chars.insert(k, rng.choice(_INVISIBLE))
+            chars.insert(k, rng.choice(pool))
         return "".join(chars)
 
     return _map_words(text, rng, 0.8, fn)
@@ -96,9 +98,7 @@ def stretching(text: str, rng: random.Random) -> str:
 
 
 def fullwidth(text: str, rng: random.Random) -> str:
-    return "".join(
-        chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and not c.isdigit() else c for c in text
-    )
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and not c.isdigit() else c for c in text)
 
 
 def arabic_script(text: str, rng: random.Random) -> str:

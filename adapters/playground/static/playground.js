@@ -14,6 +14,15 @@
     if (text !== undefined && text !== null) { e.textContent = text; e.dir = "auto"; }
     return e;
   }
+  // A label next to other text: isolate it so a right-to-left name does not swallow its
+  // neighbours (the timestamp, the "#").
+  function isolated(tag, cls, text) {
+    const e = el(tag, cls);
+    const b = document.createElement("bdi");
+    b.textContent = text;
+    e.appendChild(b);
+    return e;
+  }
   function time(at) {
     return new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
@@ -31,7 +40,7 @@
     } else if (m.kind === "system") {
       li.appendChild(el("p", "text", m.text));
     } else {
-      li.appendChild(el("span", "who", m.author));
+      li.appendChild(isolated("span", "who", m.author));
       li.appendChild(el("time", "at", time(m.at)));
       if (m.state === "restored") li.appendChild(el("span", "tag", "restored by a moderator"));
       li.appendChild(el("p", "text", m.text));
@@ -41,7 +50,13 @@
 
   function renderRoom() {
     const room = state.rooms.find((r) => r.id === state.room);
-    $("room-title").textContent = room ? "#" + room.title : "";
+    const title = $("room-title");
+    title.replaceChildren();
+    if (room) {
+      const name = document.createElement("bdi");
+      name.textContent = room.title;
+      title.append("#", name);
+    }
     $("room-topic").textContent = room ? room.topic : "";
     const list = $("messages");
     list.replaceChildren();
@@ -61,7 +76,7 @@
   function renderSide() {
     const user = currentUser();
     if (!user) return;
-    $("inbox-user").textContent = user.name;
+    $("inbox-user").replaceChildren(isolated("span", null, user.name));
     const items = state.inbox[user.id] || [];
     const list = $("inbox");
     list.replaceChildren();
@@ -85,17 +100,40 @@
       head.appendChild(el("span", "label", c.label + " " + c.score));
       head.appendChild(el("span", "status", c.status));
       li.appendChild(head);
-      li.appendChild(el("p", "who", c.author));
+      li.appendChild(isolated("p", "who", c.author));
       li.appendChild(el("p", "text", c.text));
       const a = el("a", "review", "Review case");
       a.href = c.url;
       li.appendChild(a);
       cards.appendChild(li);
     }
-    for (const opt of $("user").options) {
-      const u = state.users.find((x) => x.id === opt.value);
-      opt.disabled = !!(u && u.banned);
+    // Other members' inboxes with messages: one click switches to that member.
+    const others = $("other-inboxes");
+    others.replaceChildren();
+    for (const u of state.users) {
+      const n = (state.inbox[u.id] || []).length;
+      if (u.id === user.id || n === 0) continue;
+      const b = el("button", "inbox-link", u.name + " (" + n + ")");
+      b.type = "button";
+      b.addEventListener("click", () => { $("user").value = u.id; renderSide(); });
+      others.appendChild(b);
     }
+    $("other-inboxes-section").hidden = others.childElementCount === 0;
+  }
+
+  function renderUsers() {
+    const select = $("user");
+    const chosen = select.value;
+    select.replaceChildren();
+    for (const u of state.users) {
+      let label = u.name + (u.is_admin ? " ★" : "") + (u.accepts_private ? "" : " (DMs closed)");
+      if (u.banned) label += " (banned)";
+      const opt = el("option", null, label);
+      opt.value = u.id;
+      opt.disabled = !!u.banned;
+      select.appendChild(opt);
+    }
+    if (state.users.some((u) => u.id === chosen && !u.banned)) select.value = chosen;
   }
 
   function upsert(m) {
@@ -112,7 +150,7 @@
         state.inbox = ev.inbox; state.cards = {};
         for (const c of ev.cards) state.cards[c.case_id] = c;
         if (!state.room) state.room = ev.rooms[0].id;
-        renderRoom(); renderSide();
+        renderUsers(); renderRoom(); renderSide();
         return;
       case "message": upsert(ev.message); break;
       case "restored": upsert(ev.message); break;
@@ -127,9 +165,13 @@
         break;
       }
       case "card": state.cards[ev.card.case_id] = ev.card; break;
+      case "user":
+        if (!state.users.some((u) => u.id === ev.user.id)) state.users.push(ev.user);
+        renderUsers();
+        break;
       case "sanction": {
         const u = state.users.find((x) => x.id === ev.user_id);
-        if (u && ev.kind === "ban") u.banned = true;
+        if (u && ev.kind === "ban") { u.banned = true; renderUsers(); }
         if (u && ev.kind === "timeout") u.timeout_until = ev.until;
         break;
       }

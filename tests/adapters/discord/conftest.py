@@ -86,10 +86,8 @@ class Stack:
 
 
 def engine_class() -> Any:
-    try:
-        from core import Engine  # type: ignore[attr-defined]
-    except ImportError:  # the engine's export lands in core/__init__ with its helper's work
-        from core._engine import Engine
+    from core import Engine
+
     return Engine
 
 
@@ -124,8 +122,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[Any]:
         await eng.close()
 
 
-async def _stack(fake: FakeDiscord, engine: Any, *, modchannel: bool = True) -> Stack:
-    adapter = await make_adapter(fake, engine)
+async def _stack(
+    fake: FakeDiscord, engine: Any, *, modchannel: bool = True, automod: bool = False
+) -> Stack:
+    adapter = await make_adapter(fake, engine, automod=automod, automod_delay=0.05)
     engine.register_adapter(adapter)
     await engine.start()
     await adapter.start()

@@ -19,6 +19,7 @@ inflates binary frames as a zlib stream (so the gateway sends text frames only).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -57,7 +58,9 @@ FLAG_GATEWAY_MESSAGE_CONTENT = 1 << 18
 FLAG_GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
 
 _EPOCH_MS = 1420070400000
-_BODY: web.RequestKey[Any] = web.RequestKey("body", object)  # the request's decoded JSON, read once by the middleware
+_BODY: web.RequestKey[Any] = web.RequestKey(
+    "body", object
+)  # the request's decoded JSON, read once by the middleware
 
 
 def _now_iso() -> str:
@@ -165,6 +168,7 @@ class FakeDiscord:
         self.dm_channels: dict[int, int] = {}  # dm channel id -> recipient
         self.closed_dms: set[int] = set()
         self.commands: list[dict[str, Any]] = []
+        self.automod_rules: dict[int, dict[str, Any]] = {}
         self.command_syncs = 0
         self.interactions: dict[int, Interaction] = {}
         self._interaction_messages: dict[int, int] = {}  # button interaction -> its message
@@ -238,6 +242,9 @@ class FakeDiscord:
         r.add_post(p + "/webhooks/{id}/{token}", self._execute_webhook)
         r.add_patch(p + "/webhooks/{id}/{token}/messages/{message}", self._edit_webhook_message)
         r.add_post(p + "/users/@me/channels", self._create_dm)
+        r.add_get(p + "/guilds/{guild}/auto-moderation/rules", self._automod_rules)
+        r.add_post(p + "/guilds/{guild}/auto-moderation/rules", self._automod_create)
+        r.add_patch(p + "/guilds/{guild}/auto-moderation/rules/{rule}", self._automod_edit)
         r.add_post(p + "/interactions/{id}/{token}/callback", self._interaction_callback)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -297,15 +304,15 @@ class FakeDiscord:
         self, predicate: Callable[[], Any], *, within: float = 5.0, what: str = "condition"
     ) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked on every request and dispatch)."""
-        async with asyncio.timeout(within):
-            async with self._changed:
-                while not (result := predicate()):
-                    try:
-                        await asyncio.wait_for(self._changed.wait(), 0.05)
-                    except TimeoutError:
-                        pass
-                return result
-        raise AssertionError(f"timed out waiting for {what}")  # pragma: no cover
+        try:
+            async with asyncio.timeout(within):
+                async with self._changed:
+                    while not (result := predicate()):
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._changed.wait(), 0.05)
+                    return result
+        except TimeoutError:
+            raise AssertionError(f"timed out after {within:g} s waiting for {what}") from None
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -907,6 +914,49 @@ class FakeDiscord:
         return self._json(
             {"id": str(cid), "type": 1, "recipients": [user.to_dict()], "last_message_id": None}
         )
+
+    async def _automod_rules(self, request: web.Request) -> web.Response:
+        return self._json(list(self.automod_rules.values()))
+
+    def _automod_invalid(self, metadata: dict[str, Any]) -> str | None:
+        keywords = metadata.get("keyword_filter", [])
+        regexes = metadata.get("regex_patterns", [])
+        if len(keywords) > 1000 or any(len(k) > 60 for k in keywords):
+            return "keyword_filter: at most 1000 keywords of at most 60 characters"
+        if len(regexes) > 10 or any(len(r) > 260 for r in regexes):
+            return "regex_patterns: at most 10 patterns of at most 260 characters"
+        return None
+
+    async def _automod_create(self, request: web.Request) -> web.Response:
+        if not self.bot_permissions & MANAGE_GUILD:
+            return self._error(403, 50013, "Missing Permissions")
+        body = dict(request[_BODY] or {})
+        problem = self._automod_invalid(body.get("trigger_metadata") or {})
+        if problem:
+            return self._error(400, 50035, f"Invalid Form Body: {problem}")
+        rid = self.snowflake()
+        rule = body | {
+            "id": str(rid),
+            "guild_id": request.match_info["guild"],
+            "creator_id": str(self.bot.id),
+            "exempt_roles": [],
+            "exempt_channels": [],
+        }
+        self.automod_rules[rid] = rule
+        return self._json(rule)
+
+    async def _automod_edit(self, request: web.Request) -> web.Response:
+        if not self.bot_permissions & MANAGE_GUILD:
+            return self._error(403, 50013, "Missing Permissions")
+        rule = self.automod_rules.get(int(request.match_info["rule"]))
+        if rule is None:
+            return self._error(404, 10066, "Unknown auto moderation rule")
+        body = request[_BODY] or {}
+        problem = self._automod_invalid(body.get("trigger_metadata") or {})
+        if problem:
+            return self._error(400, 50035, f"Invalid Form Body: {problem}")
+        rule.update(body)
+        return self._json(rule)
 
     def dms_to(self, user_id: int) -> list[dict[str, Any]]:
         return [

@@ -111,7 +111,9 @@ async def test_hide_and_restore_are_idempotent(pg: tuple[PlaygroundAdapter, Reco
     assert [e["type"] for e in drain(q)] == ["restored"]
 
 
-async def test_restore_of_a_message_from_before_a_restart(pg: tuple[PlaygroundAdapter, Recorder]) -> None:
+async def test_restore_of_a_message_from_before_a_restart(
+    pg: tuple[PlaygroundAdapter, Recorder],
+) -> None:
     adapter, _ = pg
     await adapter.restore(ref("general", "old-1"), author_name="Dara", text="back again")
     msg = adapter.message("old-1")
@@ -165,14 +167,25 @@ async def test_ban_and_timeout_stop_posting(pg: tuple[PlaygroundAdapter, Recorde
 async def test_escalation_cards_are_upserted(pg: tuple[PlaygroundAdapter, Recorder]) -> None:
     adapter, _ = pg
     card = CaseCard(
-        case_id="c1", ref=ref("general", "m1"), author_id="u-newbie", author_name="fast_trips_77",
-        text="<img src=x onerror=alert(1)>", lang="en", label="offer", score=0.93, priority="urgent",
+        case_id="c1",
+        ref=ref("general", "m1"),
+        author_id="u-newbie",
+        author_name="fast_trips_77",
+        text="<img src=x onerror=alert(1)>",
+        lang="en",
+        label="offer",
+        score=0.93,
+        priority="urgent",
     )
     await adapter.escalate(card)
-    await adapter.escalate(CaseCard(**{**{f: getattr(card, f) for f in card.__slots__}, "status": "confirmed"}))
+    await adapter.escalate(
+        CaseCard(**{**{f: getattr(card, f) for f in card.__slots__}, "status": "confirmed"})
+    )
     (shown,) = adapter.snapshot()["cards"]
     assert shown["status"] == "confirmed" and shown["url"] == "/cases/c1"
-    assert shown["text"] == "<img src=x onerror=alert(1)>"  # stored as text; the page uses textContent
+    assert (
+        shown["text"] == "<img src=x onerror=alert(1)>"
+    )  # stored as text; the page uses textContent
 
 
 async def test_message_ids_differ_across_restarts() -> None:
@@ -211,7 +224,9 @@ def test_load_samples_skips_bad_lines(tmp_path: Path) -> None:
     path.write_text(
         "\n".join(
             [
-                json.dumps({"text": "boat to UK", "lang": "en", "label": "offer", "user": "u-amira"}),
+                json.dumps(
+                    {"text": "boat to UK", "lang": "en", "label": "offer", "user": "u-amira"}
+                ),
                 "not json",
                 json.dumps({"lang": "en"}),
                 json.dumps([1, 2]),
@@ -227,7 +242,11 @@ def test_load_samples_skips_bad_lines(tmp_path: Path) -> None:
 
 
 def test_pick_samples_mixes_labels_and_languages() -> None:
-    pool = [Sample(f"t{i}{lab}", lang, lab, "") for i, lang in enumerate(["en", "ar", "fr", "vi"]) for lab in ("offer", "seeking", "none")]
+    pool = [
+        Sample(f"t{i}{lab}", lang, lab, "")
+        for i, lang in enumerate(["en", "ar", "fr", "vi"])
+        for lab in ("offer", "seeking", "none")
+    ]
     picked = pick_samples(pool, 6, random.Random(1))
     assert len(picked) == 6 and len(set(picked)) == 6
     assert {s.label for s in picked} == {"offer", "seeking", "none"}
@@ -241,4 +260,10 @@ def test_samples_go_to_fitting_rooms_and_users(pg: tuple[PlaygroundAdapter, Reco
     assert room_for(adapter, Sample("x", "en", "seeking", "")) == "travel"
     assert user_for(adapter, Sample("x", "en", "none", "u-dara")) == "u-dara"
     assert user_for(adapter, Sample("x", "en", "none", "Dara")) == "u-dara"
-    assert user_for(adapter, Sample("x", "en", "none", "someone")) != "u-admin"
+    persona = user_for(adapter, Sample("x", "en", "none", "Ayşe"))
+    assert adapter.users[persona].name == "Ayşe" and not adapter.users[persona].is_admin
+    assert user_for(adapter, Sample("y", "en", "none", "ayşe")) == persona
+    assert user_for(adapter, Sample("x", "en", "none", "")) != "u-admin"
+    for i in range(100):
+        adapter.persona(f"member {i}")
+    assert len(adapter.users) <= 6 + 60  # personas are bounded

@@ -132,3 +132,15 @@ async def test_escalate_posts_then_edits_the_card(harness: Harness) -> None:
 async def test_escalate_without_a_linked_chat_is_permanent(harness: Harness) -> None:
     with pytest.raises(PermanentActionError, match="/link"):
         await harness.adapter.escalate(_card(_ref(1, NOT_LINKED)))
+
+
+async def test_a_refused_user_is_not_asked_again_until_they_start_the_bot(harness: Harness) -> None:
+    fake, adapter = harness.fake, harness.adapter
+    for _ in range(3):
+        with pytest.raises(RecipientUnreachable):
+            await adapter.send_private(str(GROUP), str(POSTER), "statement", lang="en")
+    assert len(fake.calls_of("sendMessage", chat_id=POSTER)) == 1  # one 403, then remembered
+    fake.start_private(POSTER)
+    await fake.wait_for_call("sendMessage", lambda c: c.params["chat_id"] == POSTER)
+    await adapter.send_private(str(GROUP), str(POSTER), "statement", lang="en")
+    assert fake.calls_of("sendMessage", chat_id=POSTER)[-1].params["text"] == "statement"

@@ -84,3 +84,15 @@ async def test_start_in_private_chat(harness: Harness) -> None:
     text = await _reply(fake, MEMBER)
     assert text.startswith("Hello")  # no French text for /start yet: English fallback
     assert fake.calls_of("deleteMessage") == []
+
+
+async def test_group_upgraded_to_supergroup_keeps_its_moderators_chat(harness: Harness) -> None:
+    fake = harness.fake
+    new_id = -1005555555555
+    fake.add_group(new_id, "Calais Community")
+    fake.set_member(new_id, MEMBER)
+    migrate = fake._new_message(GROUP, fake._user(ADMIN), migrate_to_chat_id=new_id)
+    fake.queue_update({"message": migrate})
+    await fake.settle()
+    settings = harness.engine.settings
+    assert await settings.get("telegram", str(new_id), "mod_chat") == str(MODS)

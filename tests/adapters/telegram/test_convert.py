@@ -57,9 +57,9 @@ def test_caption_forward_and_edit() -> None:
     assert first.message_id == second.message_id == str(msg["message_id"])
     assert first.revision != second.revision != "0"
     # The same edit delivered again maps to the same revision, so the engine drops it.
-    again = event_from_message(
-        Update.de_json(fake.history[-1], None).edited_message, is_moderator=False
-    )  # type: ignore[arg-type]
+    redelivered = Update.de_json(fake.history[-1], None).edited_message
+    assert redelivered is not None
+    again = event_from_message(redelivered, is_moderator=False)
     assert again.revision == second.revision
 
 

@@ -319,3 +319,27 @@ async def test_admin_offer_is_exempt(harness: Harness) -> None:
     fake.post_message(GROUP, ADMIN, OFFER)  # e.g. quoting an ad in a warning
     await fake.settle()
     assert fake.calls_of("deleteMessage") == []
+
+
+async def test_crash_mid_batch_loses_nothing(harness: Harness) -> None:
+    fake = harness.fake
+    offers = [
+        fake.post_message(GROUP, POSTER, f"{OFFER} (seat {i})")["message_id"] for i in range(30)
+    ]
+    await fake.wait_for_call("deleteMessage", count=2, within=10)
+    # The receiving side dies mid-batch: handling is cut off and the batch is never confirmed
+    # to Telegram (the offset only moves once a whole batch was handed to the engine).
+    poll = harness.adapter._poll_task
+    assert poll is not None
+    poll.cancel()
+    await harness.restart()  # Telegram serves the unconfirmed batch again; the engine dedupes
+    for _ in range(300):
+        if all((GROUP, m) in fake.deleted for m in offers):
+            break
+        await asyncio.sleep(0.05)
+    await fake.settle()
+    assert sorted(m for (_, m) in fake.deleted) == sorted(offers)
+    delivered = [c for c in fake.calls_of("deleteMessage") if c.status == 200]
+    assert len(delivered) == len(offers)
+    cases = await harness.engine.review.list_cases(CaseFilter(platform="telegram", limit=1000))
+    assert len(cases) == len(offers)

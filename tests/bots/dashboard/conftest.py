@@ -14,14 +14,17 @@ from argon2 import PasswordHasher
 
 from adapters.playground import PlaygroundAdapter
 from bots.dashboard import LoginRateLimiter, SqliteAccountStore, create_app
-from core import Author, CaseCard, Capability, IncomingEvent, MessageRef
+from core import Author, Capability, CaseCard, IncomingEvent, MessageRef
 from core._engine import Engine
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "correct horse battery"
 OFFER_URGENT = "Boat to UK tonight from Calais, 2500 GBP, 100% safe, WhatsApp +44 7700 900123"
 OFFER = "Boat to UK from Calais, 2500 GBP, 100% safe, WhatsApp +44 7700 900124"
-XSS = '<script>alert("x")</script><img src=x onerror=alert(1)> boat to UK 2000 GBP whatsapp +44 7700 900125 100% safe'
+XSS = (
+    '<script>alert("x")</script><img src=x onerror=alert(1)> '
+    "boat to UK 2000 GBP whatsapp +44 7700 900125 100% safe"
+)
 _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
 
@@ -41,7 +44,9 @@ class OtherPlatform:
     async def hide(self, ref: MessageRef) -> None:
         self.calls.append(("hide", ref))
 
-    async def post_notice(self, community_id: str, channel_id: str, text: str, *, lang: str) -> None:
+    async def post_notice(
+        self, community_id: str, channel_id: str, text: str, *, lang: str
+    ) -> None:
         self.calls.append(("notice", channel_id))
 
     async def send_private(self, community_id: str, user_id: str, text: str, *, lang: str) -> None:
@@ -92,9 +97,13 @@ class Env:
 
     async def post(self, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
         token = await self.csrf("/cases")
-        return await self.client.post(path, data={"_csrf": token, **(data or {})}, allow_redirects=False, **kw)
+        return await self.client.post(
+            path, data={"_csrf": token, **(data or {})}, allow_redirects=False, **kw
+        )
 
-    async def offer_in_playground(self, text: str = OFFER_URGENT, room: str = "general") -> tuple[str, str]:
+    async def offer_in_playground(
+        self, text: str = OFFER_URGENT, room: str = "general"
+    ) -> tuple[str, str]:
         mid, decision = await self.pg.post(room, "u-newbie", text)
         assert decision.case_id, decision
         await self.engine.wait_idle(10)

@@ -22,7 +22,9 @@ def store(tmp_path: Path) -> SqliteAccountStore:
 
 
 def test_add_authenticate_and_scope(store: SqliteAccountStore) -> None:
-    store.add("mina", "a long password", communities=[("telegram", "-100"), ("playground", "local")])
+    store.add(
+        "mina", "a long password", communities=[("telegram", "-100"), ("playground", "local")]
+    )
     assert store.authenticate("mina", "a long password") is not None
     assert store.authenticate("mina", "wrong password!") is None
     assert store.authenticate("nobody", "a long password") is None
@@ -36,9 +38,11 @@ def test_add_authenticate_and_scope(store: SqliteAccountStore) -> None:
 
 def test_passwords_are_argon2_hashes(store: SqliteAccountStore, tmp_path: Path) -> None:
     store.add("mina", "a long password")
-    row = sqlite3.connect(tmp_path / "cw.db").execute(
-        "SELECT password_hash FROM dashboard_accounts"
-    ).fetchone()
+    row = (
+        sqlite3.connect(tmp_path / "cw.db")
+        .execute("SELECT password_hash FROM dashboard_accounts")
+        .fetchone()
+    )
     assert row[0].startswith("$argon2id$") and "a long password" not in row[0]
 
 
@@ -52,7 +56,9 @@ def test_passwords_are_argon2_hashes(store: SqliteAccountStore, tmp_path: Path) 
         ("ok", "p" * 2000, "too long"),
     ],
 )
-def test_add_rejects_bad_input(store: SqliteAccountStore, name: str, password: str, message: str) -> None:
+def test_add_rejects_bad_input(
+    store: SqliteAccountStore, name: str, password: str, message: str
+) -> None:
     with pytest.raises(AccountError, match=message):
         store.add(name, password)
 
@@ -71,9 +77,12 @@ def test_sessions_are_stored_hashed_and_end(store: SqliteAccountStore, tmp_path:
     token = store.create_session("mina")
     account = store.session_account(token)
     assert account is not None and account.name == "mina"
-    stored = [r[0] for r in sqlite3.connect(tmp_path / "cw.db").execute(
-        "SELECT token_hash FROM dashboard_sessions"
-    )]
+    stored = [
+        r[0]
+        for r in sqlite3.connect(tmp_path / "cw.db").execute(
+            "SELECT token_hash FROM dashboard_sessions"
+        )
+    ]
     assert token not in stored and len(stored) == 1
     assert store.session_account("forged") is None
     assert store.session_account("x" * 500) is None

@@ -1,0 +1,228 @@
+"""The detector: offers by combinations, never single keywords; seekers treated as people at risk;
+explainable reasons; weights from config; robust to any input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import Detector, Label, Verdict
+from core._detect import DEFAULT_CONFIG_DIR
+from core._lexicon import Lexicon, TermHit
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.load()
+
+
+def signals(v: Verdict) -> set[str]:
+    return {r.signal for r in v.reasons}
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Boat from Calais to England this Friday, £2000 per person, whatsapp +44 7700 900123",
+        "Lorry to UK, VIP, 100% guaranteed, pay on arrival. DM me",
+        "Bateau pour l'Angleterre depuis Dunkerque demain, 1800 euros, écrivez en privé",
+        "بلم من تركيا الى اليونان، ١٥٠٠ دولار، واتساب ٠٠٩٠٥٥٥١٢٣٤٥٦٧",
+        "قایق از ترکیه به یونان، ۲۰۰۰ یورو، پیام خصوصی",
+    ],
+)
+def test_combinations_make_offers(detector: Detector, text: str) -> None:
+    v = detector.detect(text)
+    assert v.label is Label.OFFER, v.reasons
+    assert v.score >= detector.config.offer_threshold
+    assert signals(v) & {"route", "vehicle", "documents"}
+    assert signals(v) & {"commercial", "price", "contact", "messenger", "phone", "link"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "boat",
+        "UK",
+        "London tonight!",
+        "whatsapp +44 7700 900123",
+        "£2500",
+        "I love boats and the sea",
+        "100% guaranteed",
+    ],
+)
+def test_single_keywords_never_make_an_offer(detector: Detector, text: str) -> None:
+    assert detector.detect(text).label is not Label.OFFER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # news and arrests
+        "Police arrested four men in Calais for organising small boat crossings to the UK, "
+        "charging up to £3000 per person, the NCA said.",
+        # charity / legal aid with a phone number and a place
+        "Free legal advice on asylum claims in Calais every Tuesday. Call our volunteers on "
+        "+33 6 12 34 56 78 or visit the Refugee Council website.",
+        # official ferry
+        "Ferry tickets Calais to Dover from £45, book online with DFDS or P&O.",
+        # parcels with 'guaranteed' and WhatsApp
+        "Parcels from London to Kabul, guaranteed delivery in 10 days, £5 per kilo. WhatsApp "
+        "+44 7700 900456",
+        # warning against smugglers
+        "Do not trust anyone offering a boat to England for 2000 euros. Smugglers lie, people "
+        "drowned last week near Dunkirk.",
+    ],
+)
+def test_hard_negatives_stay_none(detector: Detector, text: str) -> None:
+    v = detector.detect(text)
+    assert v.label is not Label.OFFER, v.reasons
+
+
+def test_counter_context_is_a_reason(detector: Detector) -> None:
+    v = detector.detect("Police arrested the smugglers who sold boat places to the UK for £3000")
+    counter = [r for r in v.reasons if r.signal == "counter"]
+    assert counter and counter[0].weight < 0
+
+
+# --- seekers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who knows a smuggler to UK? How much is it now?",
+        "How much to England by boat from Calais? Anyone know?",
+        "Qui connaît un passeur pour l'Angleterre ?",
+    ],
+)
+def test_seekers(detector: Detector, text: str) -> None:
+    assert detector.detect(text).label is Label.SEEKING
+
+
+_ACCUSATIONS = ("illegal", "crime", "criminal", "suspect", "smuggler", "traffick", "offer")
+
+
+def test_seeking_reasons_are_never_accusations(detector: Detector) -> None:
+    v = detector.detect("Who knows a smuggler to UK? How much is it now?")
+    assert v.label is Label.SEEKING
+    for reason in v.reasons:
+        wording = reason.text.split(":", 1)[0].lower()  # our words, not the quoted terms
+        assert not any(word in wording for word in _ACCUSATIONS), reason.text
+    assert any("asks about a crossing route" in r.text for r in v.reasons)
+
+
+def test_seeker_asking_for_a_dm_is_not_an_offer(detector: Detector) -> None:
+    v = detector.detect("How much is the lorry to London these days? Please DM me if you know")
+    assert v.label is Label.SEEKING
+
+
+# --- the verdict ---------------------------------------------------------------------------
+
+
+def test_verdict_shape(detector: Detector) -> None:
+    v = detector.detect("Boat to UK tonight, £2500, whatsapp +44 7700 900123")
+    d = v.to_dict()
+    assert set(d) >= {"label", "score", "lang", "reasons", "entities", "imminent"}
+    json.dumps(d)
+    assert v.normalised == "boat to uk tonight 2500 whatsap 44 7700 900123"
+    for reason in v.reasons:
+        assert reason.terms and reason.text
+    kinds = {e.kind for e in v.entities}
+    assert {"price", "phone", "time", "place"} <= kinds
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_never_raises_and_score_in_range(text: str) -> None:
+    v = Detector.load().detect(text, lang_hint="en")
+    assert v.label in (Label.OFFER, Label.SEEKING, Label.NONE)
+    assert 0.0 <= v.score <= 1.0
+    json.dumps(v.to_dict())
+
+
+def test_non_string_input(detector: Detector) -> None:
+    assert detector.detect(None).label is Label.NONE  # type: ignore[arg-type]
+    assert detector.detect(b"boat".decode()).label is Label.NONE
+
+
+def test_one_megabyte_message_is_fast(detector: Detector) -> None:
+    text = ("boat to uk £2500 +44 7700 900123 t.me/x @y b.o.a.t " * 20000)[:1_000_000]
+    start = time.perf_counter()
+    v = detector.detect(text)
+    assert time.perf_counter() - start < 2.0
+    assert v.label is Label.OFFER
+
+
+# --- loading and configuration -------------------------------------------------------------
+
+
+def test_load_is_cached_per_directory(tmp_path: Path) -> None:
+    assert Detector.load() is Detector.load(None)
+    assert Detector.load() is Detector.load(DEFAULT_CONFIG_DIR)
+    shutil.copytree(DEFAULT_CONFIG_DIR / "lang", tmp_path / "lang")
+    other = Detector.load(tmp_path)
+    assert other is not Detector.load()
+    assert other is Detector.load(tmp_path)
+
+
+def test_all_twelve_packs_load(detector: Detector) -> None:
+    assert set(detector.packs) >= {
+        "en", "fr", "ar", "fa", "ps", "ckb", "kmr", "sq", "vi", "tr", "ti", "am",
+    }  # fmt: skip
+
+
+def test_weights_come_from_config(tmp_path: Path) -> None:
+    shutil.copytree(DEFAULT_CONFIG_DIR / "lang", tmp_path / "lang")
+    cfg = (DEFAULT_CONFIG_DIR / "detection.toml").read_text(encoding="utf-8")
+    (tmp_path / "detection.toml").write_text(
+        cfg.replace("\noffer = 0.", "\noffer = 1.5  # never\nold_offer = 0."), encoding="utf-8"
+    )
+    text = "Boat to UK tonight, £2500 per person, whatsapp +44 7700 900123"
+    assert Detector.load().detect(text).label is Label.OFFER
+    assert Detector.from_dir(tmp_path).detect(text).label is not Label.OFFER
+
+
+def test_a_broken_pack_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "lang").mkdir()
+    shutil.copy(DEFAULT_CONFIG_DIR / "lang" / "en.toml", tmp_path / "lang" / "en.toml")
+    (tmp_path / "lang" / "xx.toml").write_text("this is [not toml", encoding="utf-8")
+    (tmp_path / "lang" / "yy.toml").write_text('[meta]\ncode = "zz"\n', encoding="utf-8")
+    d = Detector.from_dir(tmp_path)
+    assert set(d.packs) == {"en"}
+    assert d.detect("Boat to UK tonight, £2500, whatsapp +44 7700 900123").label is Label.OFFER
+
+
+def test_missing_config_dir_gives_a_working_detector(tmp_path: Path) -> None:
+    d = Detector.from_dir(tmp_path / "absent")
+    assert d.detect("boat to uk £2500 whatsapp").label is Label.NONE
+
+
+def test_lexicon_matches_whole_words_and_phrases() -> None:
+    lex = Lexicon(
+        [
+            TermHit("en", "vehicle", "boat"),
+            TermHit("en", "route", "to uk"),
+            TermHit("en", "counter", "boat for sale"),
+        ]
+    )
+    assert [h.term for _, h in lex.find("boatman ukraine")] == []
+    assert sorted(h.term for _, h in lex.find("B.O.A.T to U.K")) == ["boat", "to uk"]
+    # a longer counter phrase masks the vehicle inside it
+    assert [h.category for h in lex.match("boat for sale")] == ["counter"]
+
+
+def test_lexicon_of_fifty_thousand_terms() -> None:
+    terms = [TermHit("en", "route", f"place{n:05d}x") for n in range(50_000)]
+    lex = Lexicon([*terms, TermHit("en", "vehicle", "boat")])
+    assert lex.term_count == 50_001
+    hits = [h.term for _, h in lex.find("boat to place01234x and places")]
+    assert hits == ["boat", "place01234x"]
