@@ -11,7 +11,8 @@ statement by DM); ``--mixed`` sends one offer in ten among benign messages.
     .venv/bin/python benchmarks/bench_discord.py --mixed         # 1 offer in 10, rest benign
 
 Prints p50/p95/p99/max latency at the steady rate, then sustained throughput (a burst sent as
-fast as the gateway accepts it, timed until the last DELETE arrives).
+fast as the gateway accepts it, timed until the last DELETE arrives), and the bot process's CPU
+time per message. ``CW_BENCH_PROFILE=/tmp/bot.prof`` writes a cProfile of the bot process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import resource
 import statistics
 import sys
@@ -165,7 +167,15 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.bot:
-        asyncio.run(bot(*args.bot))
+        profile = os.environ.get("CW_BENCH_PROFILE")  # a path: cProfile the bot process there
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.runcall(asyncio.run, bot(*args.bot))
+            prof.dump_stats(profile)
+        else:
+            asyncio.run(bot(*args.bot))
         return 0
     r = asyncio.run(run(args.messages, args.rate, args.burst, args.mixed))
     kind = "1 offer in 10" if args.mixed else "all offers"

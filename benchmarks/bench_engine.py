@@ -79,7 +79,12 @@ def _pct(values: list[float], p: float) -> float:
 
 
 async def _run(
-    messages: list[tuple[str, str]], concurrency: int, run: str, db: Path, db_thread: bool = True
+    messages: list[tuple[str, str]],
+    concurrency: int,
+    run: str,
+    db: Path,
+    db_thread: bool = True,
+    rate: float | None = None,
 ) -> dict[str, float]:
     engine = await Engine.open(db, db_thread=db_thread)
     adapter = RecordingAdapter("bench")
@@ -109,9 +114,31 @@ async def _run(
             await engine.submit(ev)
             submit_latency.append(time.perf_counter() - t0)
 
+    async def one(i: int, text: str) -> None:
+        ev = _event(i, text, run)
+        t0 = time.perf_counter()
+        submitted_at[ev.message_id] = t0
+        await engine.submit(ev)
+        submit_latency.append(time.perf_counter() - t0)
+
+    async def paced(per_s: float) -> None:
+        # Messages arrive at a steady rate, each handled as its own task (as adapters do):
+        # the latency a moderator or a platform sees below saturation.
+        tasks = []
+        start = time.perf_counter()
+        for i, (_, text) in enumerate(messages):
+            delay = start + i / per_s - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, text)))
+        await asyncio.gather(*tasks)
+
     t_start = time.perf_counter()
     cpu_start = time.process_time()  # all threads: robust when other work shares the machine
-    await asyncio.gather(*(producer() for _ in range(concurrency)))
+    if rate is not None:
+        await paced(rate)
+    else:
+        await asyncio.gather(*(producer() for _ in range(concurrency)))
     elapsed = time.perf_counter() - t_start
     cpu = time.process_time() - cpu_start
     await engine.wait_idle(300)
@@ -144,14 +171,16 @@ def main() -> None:
 
     Detector.load().detect("warm up")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, conc, thread in (
-            ("thread, 1 producer", 1, True),
-            ("thread, 16 producers", 16, True),
-            ("inline, 1 producer", 1, False),
-            ("inline, 16 producers", 16, False),
+        for name, conc, thread, rate in (
+            ("thread, 1 producer", 1, True, None),
+            ("thread, 16 producers", 16, True, None),
+            ("inline, 1 producer", 1, False, None),
+            ("inline, 16 producers", 16, False, None),
+            ("inline, 300 msgs/s", 0, False, 300.0),
+            ("thread, 300 msgs/s", 0, True, 300.0),
         ):
-            db = Path(tmp) / f"run{conc}{thread}.db"
-            res = asyncio.run(_run(messages, conc, name, db, thread))
+            db = Path(tmp) / f"run{conc}{thread}{rate}.db"
+            res = asyncio.run(_run(messages, conc, name, db, thread, rate))
             print(
                 f"{name:>20}: {res['msgs_per_s']:6.0f} msgs/s, "
                 f"{res['cpu_us_per_msg']:4.0f} µs CPU/msg | submit p50 "

@@ -13,6 +13,7 @@ Telegram refuses (the poster never started the bot) and its fallback, as in prod
 
     .venv/bin/python benchmarks/bench_telegram.py            # 2,000 messages at 50 msg/s
     .venv/bin/python benchmarks/bench_telegram.py --quick    # 300 messages, for a smoke run
+    .venv/bin/python benchmarks/bench_telegram.py --curve    # and 500 at 20 and 35 msg/s
 """
 
 from __future__ import annotations
@@ -174,30 +175,45 @@ async def run(tmp: Path, scenario: str, n: int, rate: float = 0.0) -> dict[str, 
     return result
 
 
+def _report_steady(result: dict[str, Any], rate: float) -> None:
+    lat = result["latencies_ms"]
+    print(
+        f"steady: {len(lat)} offers at {rate:g} msg/s, update -> deleteMessage: "
+        f"p50 {statistics.median(lat):.1f} ms, p90 {percentile(lat, 90):.1f} ms, "
+        f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms; "
+        f"bot CPU {1000 * result['bot_cpu_s'] / len(lat):.1f} ms/offer "
+        f"({result['api_calls']} Bot API calls)",
+        flush=True,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--quick", action="store_true", help="300 messages")
+    parser.add_argument(
+        "--curve", action="store_true", help="also 500 offers at 20 and 35 msg/s (latency curve)"
+    )
     args = parser.parse_args()
     n = 300 if args.quick else args.messages
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        steady = await run(tmp, "steady", n, args.rate)
-        lat = steady["latencies_ms"]
-        print(
-            f"steady: {len(lat)} offers at {args.rate:g} msg/s, update -> deleteMessage: "
-            f"p50 {statistics.median(lat):.1f} ms, p90 {percentile(lat, 90):.1f} ms, "
-            f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms "
-            f"({steady['api_calls']} Bot API calls)"
-        )
+        if args.curve:
+            for rate in (20.0, 35.0):
+                _report_steady(await run(tmp, "steady", 500, rate), rate)
+        _report_steady(await run(tmp, "steady", n, args.rate), args.rate)
         for scenario, label in (
             ("flood-benign", "benign messages (read, decided, nothing to do)"),
             ("flood-offers", "offers (delete + card + refused statement + fallback each)"),
         ):
             result = await run(tmp, scenario, n)
-            print(f"flood of {n} {label}: {n / result['elapsed']:.0f} msg/s sustained")
+            print(
+                f"flood of {n} {label}: {n / result['elapsed']:.0f} msg/s sustained; "
+                f"bot CPU {1000 * result['bot_cpu_s'] / n:.2f} ms/message",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

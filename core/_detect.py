@@ -21,6 +21,7 @@ How a verdict is reached (all weights in ``config/detection.toml``):
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -161,7 +162,10 @@ class Detector:
             per_person=config.per_person,
             min_per_person_amount=config.min_per_person_amount,
         )
-        self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items]
+        self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items if e]
+        # one C-level scan for "is there any configured emoji at all" before the per-emoji tests
+        firsts = sorted({e[0] for e, _ in self._emoji})
+        self._emoji_re = re.compile("[" + "".join(map(re.escape, firsts)) + "]") if firsts else None
         self._w = config.weights
 
     # --- construction -------------------------------------------------------------------------
@@ -210,7 +214,7 @@ class Detector:
         found: dict[str, dict[str, None]] = {}
         for hit in self.lexicon.match(folded):
             found.setdefault(hit.category, {})[hit.term] = None
-        if self._emoji and not surface.isascii():
+        if self._emoji_re is not None and self._emoji_re.search(surface) is not None:
             for emoji, cat in self._emoji:
                 if emoji in surface:
                     found.setdefault(cat, {})[emoji] = None

@@ -60,7 +60,10 @@ log = logging.getLogger("channelwatch.engine")
 T = TypeVar("T")
 
 _EVIDENCE_ACTIONS = frozenset({"hide", "escalate", "timeout", "ban"})
+# Effects that are, or can become (quota, platform without the capability), an escalation.
+_MAY_ESCALATE = frozenset({"escalate", "hide", "timeout", "ban", "notice"})
 _QUEUE_SIZE = 1000
+_COMMUNITY_TTL = 60.0  # seconds before a community's settings and lists are re-read
 _GROUP_MAX = 256  # batches per group commit: keeps each transaction short
 _RECENT_KEYS = 50_000
 _PRIORITY_RANK = {"normal": 0, "high": 1, "urgent": 2}
@@ -103,6 +106,7 @@ class _Community:
     indicators: set[str]
     quota_day: int = -1
     quota_used: dict[str, int] = field(default_factory=dict)
+    loaded_at: float = field(default_factory=time.monotonic)
 
 
 class Engine:
@@ -185,7 +189,13 @@ class Engine:
                 policy_overrides_dir if policy_overrides_dir is not None else cfg / "policy.d"
             )
             policy = Policy.load(pick("policy.toml"), overrides_dir=overrides)
-        texts = RedirectTexts.load(pick("redirect"), overrides_dir=redirect_overrides_dir)
+        # Admins' own texts: config/redirect.d/<lang>.toml (same format, only what changes).
+        texts = RedirectTexts.load(
+            pick("redirect"),
+            overrides_dir=redirect_overrides_dir
+            if redirect_overrides_dir is not None
+            else cfg / "redirect.d",
+        )
         if detector is None:
             from core._detect import Detector
 
@@ -352,7 +362,9 @@ class Engine:
     # -- community state -------------------------------------------------------------------
 
     def _settings_changed(self, platform: str, community_id: str, key: str) -> None:
-        self._communities.pop((platform, community_id), None)
+        comm = self._communities.get((platform, community_id))
+        if comm is not None:
+            comm.loaded_at = float("-inf")  # re-read on the next message
 
     async def community_policy(self, platform: str, community_id: str) -> CommunityPolicy:
         return (await self._community(platform, community_id)).policy
@@ -360,6 +372,11 @@ class Engine:
     async def _community(self, platform: str, community_id: str) -> _Community:
         key = (platform, community_id)
         comm = self._communities.get(key)
+        stale = None
+        if comm is not None and time.monotonic() - comm.loaded_at > _COMMUNITY_TTL:
+            # Settings and lists changed by another process (a CLI, a second worker) are
+            # picked up within the TTL; this process's own changes apply at once.
+            stale, comm = comm, None
         if comm is None:
             runtime = await self._run(self.store.settings_for, platform, community_id)
             policy = self.policy.for_community(platform, community_id, runtime)
@@ -378,6 +395,8 @@ class Engine:
                 block=block,
                 indicators=indicators,
             )
+            if stale is not None:  # keep quota reservations not yet committed
+                comm.quota_day, comm.quota_used = stale.quota_day, stale.quota_used
             self._communities[key] = comm
         day = int(time.time() // 86400)
         if comm.quota_day != day:
@@ -463,7 +482,7 @@ class Engine:
 
         exempt = self._exempt(event, comm.policy)
         verdict: Verdict | None = None
-        effects: tuple[Effect, ...] = ()
+        raw: list[Effect] = []
         norm_hash = ""
         allowlisted = False
         if exempt is None:
@@ -493,26 +512,29 @@ class Engine:
                 raw = evaluate_rules(comm.rules, ctx)
                 if settings.shadow:
                     raw = [replace(e, shadow=True) for e in raw]
-                effects = merge_effects(raw)
-                effects = apply_quotas(
-                    effects, comm.policy.quotas.limit, lambda a: comm.quota_used.get(a, 0)
-                )
-                adapter = self._adapters.get(ref.platform)
-                if adapter is not None:
-                    effects = degrade(effects, adapter.capabilities)
-        live = [e for e in effects if not e.shadow]
 
-        # Reads that need the database happen before the synchronous decision below.
-        if any(e.action == "notice" for e in live):
+        # Reads that need the database happen first: from the quota check to the commit the
+        # decision is synchronous, so concurrent submits cannot both squeeze under a quota or
+        # both post "the one notice" of a channel. Any live effect may turn into a notice or
+        # an escalation (quotas, platform degradation), so they are read whenever one exists.
+        if any(not e.shadow for e in raw):
             nkey = (ref.platform, ref.community_id, ref.channel_id)
             if nkey not in self._last_notice:
                 last = await self._run(self.store.last_notice_at, *nkey)
                 self._last_notice.setdefault(nkey, last or 0.0)
         existing: CaseRow | None = None
-        if any(e.action == "escalate" for e in live):
+        if any(not e.shadow and e.action in _MAY_ESCALATE for e in raw):
             existing = await self._run(self.store.case_for_message, ref)
 
         # ---- synchronous from here to the commit: no other submit can interleave ----
+        effects = merge_effects(raw)
+        effects = apply_quotas(
+            effects, comm.policy.quotas.limit, lambda a: comm.quota_used.get(a, 0)
+        )
+        adapter = self._adapters.get(ref.platform)
+        if adapter is not None:
+            effects = degrade(effects, adapter.capabilities)
+        live = [e for e in effects if not e.shadow]
         batch = WriteBatch()
         rows: list[ActionRow] = []
         reserved: list[str] = []

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from core._normalise import _LEET, _STRIP_TABLE, _surface, fold
+from core._normalise import _WORDS_STRIP, _surface, fold
 from core._verdict import Entity
 
 __all__ = ["EntityExtractor"]
 
-_STRIP_TABLE_CHARS = {chr(k): v[:1] for k, v in _STRIP_TABLE.items() if v.strip()}
-_LEET_CHARS_MAP = {chr(k): v for k, v in _LEET.items()}
 
 # Regions tried for numbers written without a country code, by detected language. GB first for
 # everyone: the crossings this project watches end there.
@@ -75,17 +73,46 @@ _DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?(
 
 _WINDOW = 28
 _TOKEN_RE = re.compile(r"\s*[^\s\d]+")
+_WORD_RE = re.compile(r"[\w@$!|]+")
 
 
-def _span_end(s: str, pos: int, folded_match: str) -> int:
-    """Where in ``s`` the words of a folded match (counted) end, starting at ``pos``."""
+def _span_end(s: str, pos: int, words: int) -> int:
+    """Where in ``s`` the next ``words`` words after ``pos`` end."""
     end = pos
-    for _ in range(len(folded_match.split())):
+    for _ in range(words):
         m = _TOKEN_RE.match(s, end, pos + _WINDOW)
         if m is None:
             break
         end = m.end()
     return end
+
+
+def _fold_words(window: str) -> list[str]:
+    """The words of a short window, folded one by one through the normaliser's word cache."""
+    return [w for w in map(_WORDS_STRIP.__getitem__, _WORD_RE.findall(window)) if w]
+
+
+_Table = Mapping[str, object] | frozenset[str]
+
+
+def _phrase_at(toks: list[str], i: int, table: _Table) -> tuple[str, int] | None:
+    """The longest phrase (up to three words) of ``table`` starting at word ``i``."""
+    for n in (3, 2, 1):
+        if i + n <= len(toks):
+            key = toks[i] if n == 1 else " ".join(toks[i : i + n])
+            if key in table:
+                return key, n
+    return None
+
+
+def _phrase_before(toks: list[str], table: _Table) -> tuple[str, int] | None:
+    """The longest phrase (up to three words) of ``table`` ending the window."""
+    for n in (3, 2, 1):
+        if n <= len(toks):
+            key = toks[-1] if n == 1 else " ".join(toks[-n:])
+            if key in table:
+                return key, n
+    return None
 
 
 def _fmt(amount: float) -> str:
@@ -101,8 +128,6 @@ class _Money:
     multipliers: dict[str, int]  # folded word -> factor
     symbol_after: re.Pattern[str]  # "2500£", "3k€", "2000 💷"
     symbol_before: re.Pattern[str]  # "£2500", "€ 300"
-    before: re.Pattern[str]  # on a folded window ending right before a number: "eur"
-    after: re.Pattern[str]  # on a folded window starting right after it: "k euros", "pounds"
 
 
 def _fold_word(word: str) -> str:
@@ -136,13 +161,6 @@ def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Se
         if key and key not in codes and key not in mults and len(key) > 1:
             codes[key] = ""
     pps = {key for w in per_person if (key := _fold_word(w))}
-    cur = _alternation([k for k in codes if k not in symbols])
-    mult = _alternation(list(mults))
-    pp = _alternation(list(pps))
-    before = re.compile(rf"(?:^| )(?:(?P<cur>{cur})|(?P<pp>{pp}))$")
-    after = re.compile(
-        rf"(?:(?P<mult>{mult})(?: |$))?(?:(?P<cur>{cur})(?: |$))?(?:(?P<pp>{pp})(?: |$))?"
-    )
     sym = "".join(re.escape(x) for x in sorted(symbols)) or "£"
     symbol_after = re.compile(rf"[ \t]?(?P<mult>k|m)?[ \t]?(?P<sym>[{sym}])")
     symbol_before = re.compile(rf"(?P<sym>[{sym}])[ \t]?$")
@@ -152,8 +170,6 @@ def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Se
         multipliers=mults,
         symbol_after=symbol_after,
         symbol_before=symbol_before,
-        before=before,
-        after=after,
     )
 
 
@@ -174,15 +190,6 @@ class EntityExtractor:
     ) -> None:
         self._money = _money(currencies, multipliers, extra_units, per_person)
         self._min_pp = min_per_person_amount
-        # First letters of every currency/multiplier word, folded and as written, plus the
-        # look-alike and leet characters evaders put there (е, 3, ...): the gate of _prices.
-        initials = {w[:1] for w in (*self._money.codes, *self._money.multipliers)}
-        initials.update(w[:1] for w in self._money.per_person)
-        for words in (*currencies.values(), *multipliers.values(), extra_units, per_person):
-            initials.update(_surface(w)[:1] for w in words)
-        initials.update(k for k, v in _STRIP_TABLE_CHARS.items() if v in initials)
-        initials.update(k for k, v in _LEET_CHARS_MAP.items() if v in initials)
-        self._unit_initials = frozenset(initials)
         # Messenger names written right before a number/handle, to qualify the contact.
         self._messenger_words = dict(messenger_words or {})
         mw = _alternation([w for w in self._messenger_words if w])
@@ -307,35 +314,35 @@ class EntityExtractor:
                 factor = 1000 if sym.group("mult") == "k" else 1
             else:
                 window = s[end : end + _WINDOW]
-                if self._may_start_unit(window.lstrip()[:1]):
-                    folded = fold(window, keep_diacritics=False)
-                    after = money.after.match(folded)
-                    if after is not None and after.group("pp") and not after.group("cur"):
+                if window.lstrip()[:1].isalpha():
+                    # the words after the number, folded word by word through the cache
+                    toks = _fold_words(window)
+                    i = 0
+                    if hit := _phrase_at(toks, i, money.multipliers):
+                        factor, i = money.multipliers[hit[0]], i + hit[1]
+                        if hit[0] in money.codes:  # "450 triệu": the multiplier implies VND
+                            code = money.codes[hit[0]]
+                    if hit := _phrase_at(toks, i, money.codes):
+                        unit, i = hit[0], i + hit[1]
+                        code = money.codes[unit]
+                    elif code is None and _phrase_at(toks, i, money.per_person):
                         per_person = True
-                    if after is not None and (after.group("mult") or after.group("cur")):
-                        factor = money.multipliers.get(after.group("mult") or "", 1)
-                        if after.group("cur"):
-                            unit = after.group("cur")
-                            code = money.codes.get(unit, "")
-                        elif after.group("mult") in money.codes:
-                            # a multiplier that implies its currency: "450 triệu" (VND)
-                            code = money.codes[after.group("mult")]
-                        end = _span_end(s, end, after.group(0))
+                    if i:
+                        end = _span_end(s, end, i)
             if code is None:
                 sym = money.symbol_before.search(s, max(0, start - 3), start)
                 if sym is not None:
                     code, start = money.codes.get(sym.group("sym"), ""), sym.start()
                 else:
                     window = s[max(0, start - _WINDOW) : start]
-                    last = window.rstrip().rsplit(None, 1)
-                    if last and self._may_start_unit(last[-1][:1]):
-                        before = money.before.search(fold(window, keep_diacritics=False))
-                        if before is not None and before.group("pp"):
-                            per_person = True
-                        elif before is not None:
-                            unit = before.group("cur")
-                            code = money.codes.get(unit, "")
+                    if window.rstrip()[-1:].isalpha():
+                        toks = _fold_words(window)
+                        if hit := _phrase_before(toks, money.codes):
+                            unit = hit[0]
+                            code = money.codes[unit]
                             start = max(0, start - len(unit) - 1)
+                        elif _phrase_before(toks, money.per_person):
+                            per_person = True
             amount = _amount(num_text) * factor
             if code is None and per_person and amount >= self._min_pp:
                 code, unit = "", "per person"
@@ -346,12 +353,6 @@ class EntityExtractor:
             value = f"{code} {_fmt(amount)}" if code else f"{_fmt(amount)} {unit}".strip()
             out.append(Entity("price", value, s[start:end].strip().rstrip(".,;:!?")))
         return out
-
-    def _may_start_unit(self, ch: str) -> bool:
-        """Can a currency or multiplier word start with this character? (A cheap gate before
-        folding the words around a number.)"""
-        return ch != "" and (ch in self._unit_initials or ch.translate(_STRIP_TABLE)[:1] in
-                             self._unit_initials)  # fmt: skip
 
     # --- dates ------------------------------------------------------------------------------
 

@@ -50,7 +50,16 @@ _CUE_CAP = 12.0  # no language gets more than this from letters alone
 _ETHIOPIC_LANGS: tuple[str, ...] = ("ti", "am")
 _ARABIC_LANGS: tuple[str, ...] = ("ar", "fa", "ps", "ckb")
 _LATIN_LANGS: tuple[str, ...] = ("en", "fr", "kmr", "sq", "vi", "tr")
+_LATIN_SET = frozenset(_LATIN_LANGS)
 _HINT_ALIASES = {"prs": "fa", "fas": "fa", "per": "fa", "ku": "kmr", "sorani": "ckb"}
+
+
+def _normalise_hint(hint: str) -> str | None:
+    """"fr-FR" → "fr", "prs" (Dari) → "fa"; anything not a string → None."""
+    if not isinstance(hint, str):
+        return None
+    code = hint.lower().strip().replace("_", "-").split("-")[0]
+    return _HINT_ALIASES.get(code, code) or None
 
 # A language needs at least this score to be chosen over the caller's hint.
 _MIN_SCORE = 1.5
@@ -74,18 +83,34 @@ class LanguageIdentifier:
     ) -> str:
         """The language of a message: its ``surface`` view (and, to save work, its ``folded``
         view when the caller has it), with ``lang_hint`` as the fallback."""
-        hint = lang_hint.lower().strip() if isinstance(lang_hint, str) else None
-        hint = hint.replace("_", "-").split("-")[0] if hint else None
-        hint = _HINT_ALIASES.get(hint or "", hint)
+        hint = _normalise_hint(lang_hint) if lang_hint else None
         sample = surface[:SAMPLE]
         words = (folded if folded is not None else fold(sample))[: SAMPLE * 2].split()
         family: tuple[str, ...]
         cue_re: re.Pattern[str] | None = None
         cues: dict[str, tuple[tuple[str, float], ...]] = {}
         if sample.isascii():
-            family = _LATIN_LANGS
-            if not words:
+            # The common case, made cheap: Latin script, no letter cues, only common words.
+            hits = list(filter(None, map(self._common.get, words)))
+            if not hits:
                 return hint if hint in self._known else "und"
+            counts: dict[str, int] = {}
+            for langs in hits:
+                for lang in langs:
+                    counts[lang] = counts.get(lang, 0) + 1
+            ranked_latin = sorted(
+                ((n, lang) for lang, n in counts.items() if lang in _LATIN_SET), reverse=True
+            )
+            if not ranked_latin:
+                return hint if hint in self._known else "und"
+            top, best_latin = ranked_latin[0]
+            second = ranked_latin[1][0] if len(ranked_latin) > 1 else 0
+            decisive_latin = top >= _MIN_SCORE and top > second
+            if hint in _LATIN_SET and (not decisive_latin or counts.get(hint, 0) >= top):
+                return hint
+            if decisive_latin:
+                return best_latin
+            return hint if hint in self._known else best_latin
         else:
             # The script of the most letters (counted over the folded words, whose letters are
             # those of the surface text minus marks; look-alikes are already Latin there).

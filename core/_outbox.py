@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from core._adapter import (
     Adapter,
@@ -41,7 +41,6 @@ from core._store import ActionRow, AuditEntry, BatchResult, Store, WriteBatch
 __all__ = ["Outbox", "RetryPolicy"]
 
 log = logging.getLogger("channelwatch.outbox")
-T = TypeVar("T")
 
 _CAPABILITY_OF = {
     "hide": Capability.HIDE,
@@ -280,6 +279,10 @@ class Outbox:
     async def _settle(
         self, row: ActionRow, changes: dict[str, Any], kind: str, detail: dict[str, Any]
     ) -> None:
+        if row.action == "redirect_private" and "payload" not in changes:
+            # A seeker's identity is kept only as long as sending the message needs it: once
+            # the row is settled (sent, failed, fallen back to the channel) it goes.
+            changes["payload"] = {k: v for k, v in row.payload.items() if k not in _SEEKER_PRIVATE}
         for key, value in changes.items():
             if key != "payload":
                 setattr(row, key, value)
@@ -307,6 +310,19 @@ class Outbox:
 
     async def _attempt(self, adapter: Adapter, row: ActionRow) -> None:
         need = _CAPABILITY_OF.get(row.action)
+        if need is Capability.PRIVATE_MESSAGE and need not in adapter.capabilities:
+            # Decided before this adapter was registered (a replay, a restart): the platform
+            # has no private messages, so the text goes to the channel, as the engine would
+            # have decided with the adapter present.
+            reason = f"{adapter.platform} has no private messages"
+            await self._settle(
+                row,
+                {"status": "fallback", "last_error": reason, "done_at": time.time()},
+                "action.fallback",
+                {"error": reason},
+            )
+            self.enqueue(await self._on_unreachable(row, reason))
+            return
         if need is not None and need not in adapter.capabilities:
             await self._settle(
                 row,
@@ -397,11 +413,6 @@ class Outbox:
                 "last_error": None,
                 "done_at": time.time(),
             }
-            if row.action == "redirect_private":
-                # A seeker's identity is kept only as long as sending the message needs it.
-                changes["payload"] = {
-                    k: v for k, v in row.payload.items() if k not in _SEEKER_PRIVATE
-                }
             await self._settle(row, changes, "action.done", {})
 
     async def _call(self, adapter: Adapter, row: ActionRow) -> None:

@@ -55,6 +55,10 @@ from core import (
 __all__ = ["CONTENT_INTENT_MISSING", "DiscordAdapter", "build_from_env"]
 
 _log = logging.getLogger("channelwatch.discord")
+# channelwatch never joins voice: silence discord.py's start-up warnings about voice libraries,
+# which would otherwise be the first (and misleading) lines an admin reads.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 PLATFORM = "discord"
 MODCHANNEL_KEY = "modchannel"
@@ -130,6 +134,8 @@ class DiscordAdapter:
         self._card_locks: dict[str, _Gate] = {}
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
         self.failures: list[BaseException] = []  # connection-killing errors survived so far
+        self.skipped_events = 0  # gateway events discord.py could not parse (logged, skipped)
+        self._background: set[asyncio.Task[None]] = set()
         self.automod = automod
         self._automod_delay = automod_delay  # debounce: a burst of confirmations, one update
         self._automod_task: asyncio.Task[None] | None = None
@@ -730,8 +736,8 @@ class DiscordAdapter:
                 case = await self._engine.review.dismiss(case_id, moderator)
             else:
                 case = await self._engine.review.confirm(case_id, moderator, ban=action == "ban")
-        except Exception as exc:
-            _log.exception("review %s of case %s failed", action, case_id)
+        except Exception as exc:  # a race with another moderator, the dashboard, a store error
+            _log.warning("review %s of case %s failed: %s", action, case_id, exc)
             await interaction.followup.send(
                 f"Could not record that decision: {exc}", ephemeral=True
             )
@@ -807,7 +813,9 @@ class DiscordAdapter:
         await interaction.response.send_message(
             f"Review cards will be posted in <#{channel.id}>.", ephemeral=True
         )
-        asyncio.create_task(self._post_open_cases(guild))  # noqa: RUF006 - best effort, logged
+        task = asyncio.create_task(self._post_open_cases(guild))
+        self._background.add(task)  # keep a reference until done (the loop holds only weak ones)
+        task.add_done_callback(self._background.discard)
 
     async def _post_open_cases(self, guild: str) -> None:
         """Cases escalated before a moderators' channel existed get their cards now."""
@@ -878,6 +886,12 @@ class _Client(discord.Client):
         )
         self.channelwatch = adapter
         self.tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(self)
+        # discord.py lets an exception from any event parser end connect(): one malformed
+        # payload would drop the session and everything after it. Guard each parser in place
+        # (the gateway reads this same dict), so a bad event is logged and skipped instead.
+        parsers = self._connection.parsers
+        for name, func in list(parsers.items()):
+            parsers[name] = _guarded(adapter, name, func)
         self.tree.add_command(ChannelwatchGroup(adapter))
 
     async def setup_hook(self) -> None:
@@ -892,6 +906,18 @@ class _Client(discord.Client):
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         await self.channelwatch._on_message(payload.message, edited=True)
+
+
+def _guarded(adapter: DiscordAdapter, event: str, func: Any) -> Any:
+    def parse(data: Any) -> None:
+        try:
+            func(data)
+        except Exception as exc:
+            adapter.skipped_events += 1
+            # The event type and error only: payloads carry people's messages.
+            _log.error("skipped a malformed Discord %s event: %r", event, exc)
+
+    return parse
 
 
 async def _require(interaction: discord.Interaction[Any], permission: str) -> bool:

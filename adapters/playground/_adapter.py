@@ -55,6 +55,10 @@ class _Submitter(Protocol):
     async def submit(self, event: IncomingEvent) -> Decision: ...
 
 
+class _Appeals(Protocol):
+    async def appeal(self, case_id: str, text: str) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Room:
     id: str
@@ -374,6 +378,7 @@ class PlaygroundAdapter:
         self._check_community(card.ref.community_id)
         data = {
             "case_id": card.case_id,
+            "author_id": card.author_id,
             "room": card.ref.channel_id,
             "message_id": card.ref.message_id,
             "author": card.author_name,
@@ -388,6 +393,27 @@ class PlaygroundAdapter:
         }
         self._state.cards[card.case_id] = data
         self._publish({"type": "card", "card": data})
+
+    async def appeal(self, case_id: str, user_id: str, text: str) -> str:
+        """The poster of a hidden message appeals, as they would by replying to the bot.
+
+        Only the case's author may appeal; the engine's review workflow reopens a confirmed case
+        (or notes the appeal on an open one). Returns the case's new status.
+        """
+        card = self._state.cards.get(case_id)
+        if card is None or card["author_id"] != user_id:
+            raise PostRefused("only the author of a hidden message can appeal it")
+        text = text.strip()
+        if not text or len(text) > 1000:
+            raise PostRefused("write why the decision is wrong (1 to 1000 characters)")
+        review: _Appeals | None = getattr(self._engine, "review", None)
+        if review is None:
+            raise PostRefused("this engine takes no appeals")
+        try:
+            case = await review.appeal(case_id, text)
+        except ValueError as exc:  # the review workflow's refusals (e.g. already restored)
+            raise PostRefused(str(exc)) from exc
+        return str(getattr(case, "status", ""))
 
     def persona(self, name: str) -> SimUser:
         """The member called ``name``, joining the community if new (sample posts' authors)."""

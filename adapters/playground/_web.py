@@ -155,6 +155,19 @@ def playground_app(
             }
         )
 
+    async def appeal(request: web.Request) -> web.Response:
+        if not flood.allow(request.remote or "?"):
+            return web.json_response({"error": "slow down"}, status=429)
+        body = await _json(request)
+        case_id, user, text = body.get("case_id"), body.get("user"), body.get("text")
+        if not all(isinstance(v, str) for v in (case_id, user, text)):
+            raise web.HTTPBadRequest(text="case_id, user and text must be strings")
+        try:
+            status = await adapter.appeal(str(case_id), str(user), str(text))
+        except PostRefused as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        return web.json_response({"status": status})
+
     async def samples(request: web.Request) -> web.Response:
         await _json(request)
         if tasks:
@@ -181,6 +194,7 @@ def playground_app(
     app.router.add_get("/events", events)
     app.router.add_post("/api/post", post)
     app.router.add_post("/api/samples", samples)
+    app.router.add_post("/api/appeal", appeal)
     app.router.add_static("/static/", HERE / "static", append_version=True, name="pg_static")
     app.on_shutdown.append(on_shutdown)
     return app

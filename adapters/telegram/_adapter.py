@@ -47,6 +47,7 @@ from core import (
     IncomingEvent,
     MessageRef,
     PermanentActionError,
+    RecipientUnreachable,
     ReviewAPI,
     SettingsAPI,
 )
@@ -79,8 +80,8 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _CARRIED_SETTINGS = ("mod_chat", "mod_lang", "ui_lang", "community_name")
-_SETTINGS_TTL = 30.0
-_UNREACHABLE_TTL = 3600.0  # a refused DM is not retried for this long, unless they /start  # seconds a cached group setting is trusted
+_SETTINGS_TTL = 30.0  # seconds a cached group setting is trusted
+_UNREACHABLE_TTL = 3600.0  # a refused DM is not retried for this long, unless they /start
 _UPDATE_ATTEMPTS = 3  # an update whose handling keeps failing is logged and skipped after this
 
 

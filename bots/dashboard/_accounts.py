@@ -126,6 +126,8 @@ class SqliteAccountStore:
         self._path = str(path)
         self._hasher = hasher or PasswordHasher()
         self._lock = threading.Lock()
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout = 5000")
         if self._path != ":memory:":

@@ -53,7 +53,6 @@ __all__ = ["add_routes"]
 
 log = logging.getLogger("channelwatch.dashboard")
 
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 QUEUE_PAGE = 200  # rows shown; the most pressing come first, filters narrow the rest
 ALL_STATUSES = tuple(CaseStatus)
 STATUS_CHOICES = {
@@ -70,6 +69,9 @@ DONE_MESSAGES = {
     "banned": "Confirmed, and the author's ban was sent to the platform.",
     "dismissed": "Dismissed: the message is being restored on its platform.",
     "noted": "Note added.",
+    "appealed": "Appeal recorded: the case is open again. Dismiss it to restore the message.",
+    "held": "Legal hold set: retention will not purge this case's evidence.",
+    "released": "Legal hold lifted: this case's evidence follows the retention policy again.",
 }
 _CASE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -90,6 +92,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/cases/{case_id}/dismiss", case_dismiss)
     r.add_post("/cases/{case_id}/note", case_note)
     r.add_post("/cases/{case_id}/export", case_export)
+    r.add_post("/cases/{case_id}/appeal", case_appeal)
+    r.add_post("/cases/{case_id}/hold", case_hold)
     r.add_get("/audit", audit_page)
     r.add_post("/audit/verify", audit_verify)
     r.add_get("/stats", stats_page)
@@ -167,21 +171,21 @@ async def login(request: web.Request) -> web.StreamResponse:
     limiter.succeeded(name)
     old = request.cookies.get(SID_COOKIE)
     if old:
-        store.end_session(old)
-    token = store.create_session(account.name)
+        await asyncio.to_thread(store.end_session, old)
+    token = await asyncio.to_thread(store.create_session, account.name)
     log.info("dashboard: %s logged in from %s", account.name, address)
-    resp = web.HTTPSeeOther(nxt)
-    set_session_cookie(resp, request, token)
-    return resp
+    redirect = web.HTTPSeeOther(nxt)
+    set_session_cookie(redirect, request, token)
+    raise redirect
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     sid = request.cookies.get(SID_COOKIE)
     if sid:
-        request.app[STORE_KEY].end_session(sid)
-    resp = web.HTTPSeeOther("/login")
-    resp.del_cookie(SID_COOKIE, path="/")
-    return resp
+        await asyncio.to_thread(request.app[STORE_KEY].end_session, sid)
+    redirect = web.HTTPSeeOther("/login")
+    redirect.del_cookie(SID_COOKIE, path="/")
+    raise redirect
 
 
 # -- queue -----------------------------------------------------------------------------------
@@ -195,11 +199,10 @@ async def _queue_data(request: web.Request, account: Account) -> dict[str, Any]:
     communities: list[tuple[str, str]] | tuple[tuple[str, str], ...] | None = allowed
     community = q.get("community", "")
     if community:
-        try:
-            pair = parse_community(community)
-        except AccountError:
-            pair = ("", "")
-        communities = [pair] if account.can_see(*pair) else []
+        platform, _, community_id = community.partition(":")
+        # A filter can only narrow: a community the account may not see matches nothing.
+        can = account.can_see(platform, community_id)
+        communities = [(platform, community_id)] if can else []
     flt = CaseFilter(
         statuses=statuses,
         platform=q.get("platform") or None,
@@ -307,6 +310,7 @@ async def _case_context(request: web.Request, account: Account, case: Case) -> d
     )
     return {
         "same_text": same_text,
+        "hold": bool(row is not None and row.hold),
         "case": case,
         "actions": actions,
         "earlier": earlier,
@@ -366,6 +370,11 @@ async def _decide(request: web.Request, step: str) -> web.StreamResponse:
             if not note:
                 raise ValueError("write a note first")
             await review.add_note(case.id, moderator, note)
+        elif step == "appealed":
+            if not note:
+                raise ValueError("write what the poster's appeal says")
+            # The review API records appeals as the poster's; say who relayed this one.
+            await review.appeal(case.id, f"{note} (relayed by {account.name})")
     except (ValueError, LookupError, RuntimeError) as exc:
         # Invalid transitions (already resolved, claimed by someone else, a stale version).
         ctx = await _case_context(request, account, await _visible_case(request, account))
@@ -389,6 +398,25 @@ async def case_dismiss(request: web.Request) -> web.StreamResponse:
 
 async def case_note(request: web.Request) -> web.StreamResponse:
     return await _decide(request, "noted")
+
+
+async def case_appeal(request: web.Request) -> web.StreamResponse:
+    """Record an appeal the poster sent through another channel (it reopens a confirmed case)."""
+    return await _decide(request, "appealed")
+
+
+async def case_hold(request: web.Request) -> web.StreamResponse:
+    """Set or lift a legal hold (admins): retention then leaves the case's evidence alone."""
+    admin = require_admin(request)
+    case = await _visible_case(request, admin)
+    form = await request.post()
+    hold = form.get("hold") == "1"
+    store = request.app[ENGINE_KEY].store
+    await asyncio.to_thread(store.set_hold, case.id, hold, actor=f"dashboard:{admin.name}")
+    log.info(
+        "dashboard: %s %s a legal hold on case %s", admin.name, "set" if hold else "lifted", case.id
+    )
+    raise web.HTTPSeeOther(f"/cases/{case.id}?done={'held' if hold else 'released'}")
 
 
 def _sha(data: str) -> str:
@@ -711,7 +739,7 @@ async def accounts_remove(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if name == admin.name:
         return await accounts_page(request, error="You cannot remove your own account.", status=400)
-    if not request.app[STORE_KEY].remove(name):
+    if not await asyncio.to_thread(request.app[STORE_KEY].remove, name):
         raise web.HTTPNotFound(text="no such account")
     log.info("dashboard: %s removed account %r", admin.name, name)
     raise web.HTTPSeeOther("/accounts")

@@ -207,6 +207,22 @@ async def test_platform_adapters_start_from_env_and_pending_actions_stay(
     assert statuses["hide"] == "pending"  # left in the outbox for the next start
 
 
+async def test_a_busy_port_is_a_clean_error(tmp_path: Path) -> None:
+    first = Server(db_path=str(tmp_path / "a.db"), port=0, env={}, out=lambda _: None, hasher=CHEAP)
+    await first.start()
+    port = int(first.url.rsplit(":", 1)[1])
+    second = Server(
+        db_path=str(tmp_path / "b.db"), port=port, env={}, out=lambda _: None, hasher=CHEAP
+    )
+    try:
+        with pytest.raises(OSError):
+            await second.start()
+    finally:
+        await second.stop()  # stops what did start (engine, playground) and closes the store
+        await first.stop()
+    assert second.engine is None and second.adapters == []
+
+
 def test_secrets_are_redacted_from_logs() -> None:
     record = logging.LogRecord(
         "x", logging.INFO, __file__, 1, "GET /bot%s/getUpdates", ("123:ABCDEF-secret",), None
@@ -258,7 +274,7 @@ def test_moderator_add_list_passwd_remove(
     assert main(["moderator", "remove", "mina"]) == 1
     assert accounts.get("mina") is None
     monkeypatch.setenv("CHANNELWATCH_NEW_PASSWORD", "short")
-    assert main(["moderator", "add", "tiny", "--db", str(tmp_path / "other.db")]) == 2
+    assert main(["moderator", "add", "tiny", "--db", str(tmp_path / "new" / "dir" / "o.db")]) == 2
     assert "at least 10" in capsys.readouterr().err
     accounts.close()
 

@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from core import Capability, CaseFilter, CaseStatus, Label, Verdict
 from tests.core._engine_fixtures import (
     BENIGN,
@@ -391,3 +393,89 @@ async def test_group_commit_keeps_batches_independent(tmp_path: Path) -> None:
         )
         assert not any(d.duplicate for d in others)
         assert len(engine.store.actions_for_message(ev.ref)) == 4
+
+
+async def test_private_message_decided_before_adapter_known_falls_back_at_dispatch(
+    tmp_path: Path,
+) -> None:
+    from adapters.recording import RecordingAdapter
+    from core import Engine
+
+    engine = await Engine.open(tmp_path / "x.db")
+    try:
+        await engine.start()
+        ev = event(SEEKER, platform="nopm", author="traveller")
+        assert (await engine.submit(ev)).actions == ("redirect_private",)
+        adapter = RecordingAdapter("nopm", frozenset(Capability) - {Capability.PRIVATE_MESSAGE})
+        engine.register_adapter(adapter)
+        await adapter.wait_for(lambda a: bool(a.of("post_notice")))
+        await engine.wait_idle()
+        rows = {r.action: r for r in engine.store.actions_for_message(ev.ref)}
+        assert rows["redirect_private"].status == "fallback"
+        assert "user_id" not in rows["redirect_private"].payload
+        assert rows["notice"].status == "done" and rows["notice"].payload["kind"] == "seeker_help"
+    finally:
+        await engine.close()
+
+
+async def test_quota_holds_under_concurrent_submits(tmp_path: Path) -> None:
+    pol = policy([{"id": "b", "when": {"label": "offer"}, "actions": ["ban"]}], quotas={"ban": 2})
+    async with running_engine(tmp_path, policy=pol) as (engine, adapter):
+        decisions = await asyncio.gather(
+            *(engine.submit(event(OFFER, msg=str(i), author=f"u{i}")) for i in range(8))
+        )
+        assert sum("ban" in d.actions for d in decisions) == 2
+        assert sum("escalate" in d.actions for d in decisions) == 6
+        await engine.wait_idle()
+        assert len(adapter.of("ban")) == 2
+
+
+async def test_per_community_override_file(tmp_path: Path) -> None:
+    d = tmp_path / "policy.d"
+    d.mkdir()
+    (d / "grp.toml").write_text(
+        '[community]\nplatform = "test"\nid = "strict"\n'
+        '[settings]\nlanguage = "fr"\nlanguages = ["fr"]\n'
+        '[rules.offer]\nactions = ["hide", "notice", "escalate"]\n'
+        "[[extra_rules]]\n"
+        'id = "code-word"\nwhen = { regex = ["(?i)taxi\\\\s+game"] }\n'
+        'actions = ["hide", "escalate"]\n'
+        '[texts.fr]\npublic_notice = "Message retiré (texte du groupe)."\n',
+        encoding="utf-8",
+    )
+    async with running_engine(tmp_path, policy_overrides_dir=d) as (engine, adapter):
+        strict = await engine.submit(
+            event("who wants a TAXI  game this weekend", community="strict")
+        )
+        assert strict.actions == ("hide", "escalate")
+        case = await engine.review.get_case(strict.case_id or "")
+        assert case is not None and case.rule == "code-word"
+        relaxed = await engine.submit(event("who wants a TAXI  game this weekend", community="x"))
+        assert relaxed.actions == ()
+        offer = await engine.submit(event(OFFER, msg="2", community="strict"))
+        assert offer.actions == ("hide", "notice", "escalate")  # no statement here
+        await engine.wait_idle()
+        (notice,) = adapter.of("post_notice")
+        assert (
+            notice.args["text"] == "Message retiré (texte du groupe)."
+            and notice.args["lang"] == "fr"
+        )
+
+
+async def test_settings_api(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as (engine, _):
+        await engine.settings.set("telegram", "-1", "mod_chat", "-99")
+        await engine.settings.set("telegram", "-2", "mod_chat", "-99")
+        assert await engine.settings.find("telegram", "mod_chat", "-99") == ["-1", "-2"]
+        assert await engine.settings.get("telegram", "-1", "mod_chat") == "-99"
+        await engine.settings.set("telegram", "-1", "mod_chat", None)
+        assert await engine.settings.get("telegram", "-1", "mod_chat") is None
+        with pytest.raises(ValueError, match="shadow"):
+            await engine.settings.set("telegram", "-1", "shadow", "perhaps")
+        with pytest.raises(ValueError):
+            await engine.settings.set("telegram", "-1", "notice_interval_seconds", "-1")
+        with pytest.raises(ValueError):
+            await engine.settings.set("telegram", "-1", "", "x")
+        await engine.settings.set("telegram", "-1", "shadow", "on")
+        assert (await engine.status("telegram", "-1")).shadow
+        assert any(r.kind == "settings.set" for r in engine.store.audit_rows())

@@ -89,6 +89,31 @@
       list.appendChild(li);
     }
     $("inbox-empty").hidden = items.length > 0;
+    // The user's own hidden posts: they can appeal, as they would by replying to the bot.
+    const mine = $("appeals");
+    mine.replaceChildren();
+    for (const c of Object.values(state.cards)) {
+      if (c.author_id !== user.id || c.status === "dismissed") continue;
+      const li = el("li", "appeal");
+      li.appendChild(el("p", "muted", "Your hidden post (case " + c.status + "):"));
+      li.appendChild(el("p", "text", c.text));
+      const form = el("form", "appeal-form");
+      const box = el("textarea");
+      box.rows = 2; box.maxLength = 1000; box.required = true; box.dir = "auto";
+      box.placeholder = "Why is this decision wrong?";
+      const send = el("button", null, "Appeal");
+      send.type = "submit";
+      form.append(box, send);
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        try {
+          await api("/api/appeal", { case_id: c.case_id, user: user.id, text: box.value });
+          showError("");
+        } catch (err) { showError(err.message); }
+      });
+      li.appendChild(form);
+      mine.appendChild(li);
+    }
     $("modcards-section").hidden = !user.is_admin;
     const cards = $("cards");
     cards.replaceChildren();

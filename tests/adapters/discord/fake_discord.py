@@ -996,3 +996,7 @@ class FakeDiscord:
 
     def followups(self, interaction_token: str) -> list[dict[str, Any]]:
         return [b for t, b in self._followups if t == interaction_token]
+
+    def followups_all(self) -> list[dict[str, Any]]:
+        """Every interaction follow-up message the bot sent, oldest first."""
+        return [b for _t, b in self._followups]

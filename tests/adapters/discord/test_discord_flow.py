@@ -274,3 +274,59 @@ async def test_offers_in_threads_are_handled_in_the_thread(stack: Stack) -> None
     await stack.until(lambda: stack.bot_messages(fake.thread_id), "the notice in the thread")
     case = await stack.until(lambda: stack.cards() and stack.cards()[0], "a review card")
     assert f"<#{fake.thread_id}>" in str(case["embeds"][0]["fields"])
+
+
+async def test_a_malformed_event_is_skipped_without_losing_the_session(stack: Stack) -> None:
+    fake = stack.fake
+    # An INTERACTION_CREATE without fields discord.py requires would end connect().
+    await fake.dispatch("INTERACTION_CREATE", {"id": "1", "type": 3})
+    await fake.dispatch("MESSAGE_CREATE", {"id": "2", "content": "no channel, no author"})
+    mid = await fake.post(stack.member, OFFER)
+    await stack.until(lambda: mid in fake.deleted, "the offer after the bad events")
+    assert stack.adapter.skipped_events == 2
+    assert fake.identifies == 1 and fake.resumes == 0  # the session was never dropped
+
+
+async def test_two_moderators_pressing_at_once_decide_once(stack: Stack) -> None:
+    import asyncio
+
+    fake = stack.fake
+    await fake.post(stack.member, OFFER)
+    card = await stack.until(lambda: stack.cards() and stack.cards()[0], "a review card")
+    case_id = _case_id(card)
+    await stack.idle()
+    other = fake.add_user("Mia", moderator=True)
+    replies = await asyncio.gather(
+        fake.press(stack.mod, int(card["id"]), f"cw:ban:{case_id}"),
+        fake.press(other, int(card["id"]), f"cw:dismiss:{case_id}"),
+    )
+    await stack.until(lambda: fake.calls("PATCH", r"/messages/@original$"), "the card update")
+    # The loser is told so: at once when the case was already decided when it pressed, or in
+    # a follow-up when both presses got past that check and the engine refused the second.
+    refused_at_once = [r["data"] for r in replies if r["type"] == 4]
+    if not refused_at_once:
+        await stack.until(fake.followups_all, "the follow-up refusal")
+    (refusal,) = refused_at_once + fake.followups_all()
+    assert refusal["flags"] & 64
+    assert "already" in refusal["content"] or "Could not record" in refusal["content"]
+    await stack.idle()
+    case = await stack.engine.review.get_case(case_id)
+    banned = stack.member.id in fake.bans
+    restored = [m for m in fake.messages.values() if "webhook_id" in m]
+    assert (case.status, banned, bool(restored)) in (
+        ("confirmed", True, False),
+        ("dismissed", False, True),
+    )
+
+
+async def test_hostile_text_is_handled(stack: Stack) -> None:
+    fake = stack.fake
+    zalgo = "b\u0336o\u0336a\u0336t\u0336 " * 300 + "\u200b" * 500 + "\u202e" + "x" * 1000
+    mid = await fake.post(stack.member, zalgo)
+    await stack.until(lambda: stack.decided(mid), "a decision on the hostile text")
+    offer = await fake.post(stack.member, "@everyone " + OFFER + " `````` **" * 50)
+    card = await stack.until(lambda: stack.cards() and stack.cards()[0], "a review card")
+    assert offer in fake.deleted
+    embed = card["embeds"][0]
+    assert len(embed["description"]) <= 4096
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])

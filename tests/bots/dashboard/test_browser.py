@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bots._cmd_run import Server
+from core import CaseFilter
 from tests.bots.dashboard.conftest import CHEAP, OFFER_URGENT, PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -95,9 +96,18 @@ async def test_an_offer_vanishes_and_the_notice_appears(server: Server, browser:
     assert "removed" in (await notice.inner_text())
     await page.wait_for_selector("li.msg.message >> text=Calais", state="detached")
     assert await page.locator("li.msg.message", has_text="football on Sunday").count() == 1
-    # The poster received the statement of reasons privately, in the side panel.
+    # The poster received the statement of reasons privately, in the side panel, and can appeal.
     await page.select_option("#user", "u-newbie")
     await page.wait_for_selector("#inbox li.pm")
+    await page.fill("#appeals textarea", "I run a licensed ferry agency")
+    await page.click("#appeals button")
+    (case,) = await server.engine.review.list_cases(CaseFilter())
+    for _ in range(50):
+        case = await server.engine.review.get_case(case.id)
+        if case.notes:
+            break
+        await page.wait_for_timeout(100)
+    assert "licensed ferry agency" in case.notes[0]["text"]
     # A seeker gets help privately; nothing is posted about them in the room.
     await say(page, "u-dara", "who knows someone to take me to UK? how much?", room="travel")
     await page.select_option("#user", "u-dara")

@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from bots.dashboard._security import CSP
+from core import Moderator
 from core._store import canonical_json
 from tests.bots.dashboard.conftest import OFFER, OFFER_URGENT, PASSWORD, XSS, Env
 
@@ -106,11 +107,15 @@ async def test_csrf_is_required_on_every_post(env: Env) -> None:
         f"/cases/{case_id}/confirm",
         f"/cases/{case_id}/note",
         f"/cases/{case_id}/export",
+        f"/cases/{case_id}/appeal",
+        f"/cases/{case_id}/hold",
+        "/audit/verify",
         "/accounts",
         "/accounts/pgmod/remove",
         "/logout",
         "/playground/api/post",
         "/playground/api/samples",
+        "/playground/api/appeal",
     ):
         assert (await env.client.post(path, data={"note": "x"})).status == 403, path
         assert (await env.client.post(path, data={"_csrf": "forged", "note": "x"})).status == 403, (
@@ -182,7 +187,7 @@ async def test_other_communitys_case_is_404_like_an_unknown_one(env: Env) -> Non
         resp = await env.client.get(path)
         assert resp.status == 404, path
         assert "seller" not in await resp.text()
-    for step in ("claim", "confirm", "dismiss", "note", "export"):
+    for step in ("claim", "confirm", "dismiss", "note", "export", "appeal"):
         assert (await env.post(f"/cases/{tg_case}/{step}", {"note": "x"})).status == 404, step
     case = await env.engine.review.get_case(tg_case)
     assert case is not None and case.status == "open" and not case.notes
@@ -247,6 +252,32 @@ async def test_case_page_links_the_same_text_elsewhere(env: Env) -> None:
     await env.login("tgmod")  # -100777 only: the other communities' copies stay invisible
     text = await (await env.client.get(f"/cases/{first}")).text()
     assert second not in text and third not in text and "No other case has this text" in text
+
+
+async def test_record_an_appeal_and_legal_hold(env: Env) -> None:
+    _, case_id = await env.offer_in_playground()
+    await env.login("pgmod")
+    await env.post(f"/cases/{case_id}/confirm")
+    assert (await env.post(f"/cases/{case_id}/appeal", {"note": ""})).status == 409
+    resp = await env.post(f"/cases/{case_id}/appeal", {"note": "says it was a ferry ad"})
+    assert resp.headers["Location"].endswith("done=appealed")
+    case = await env.engine.review.get_case(case_id)
+    assert case is not None and case.status == "open"
+    assert "relayed by pgmod" in case.notes[-1]["text"]
+    assert (await env.post(f"/cases/{case_id}/hold", {"hold": "1"})).status == 403  # admins only
+    await env.logout()
+    await env.login("root")
+    assert "Keep this evidence" in await (await env.client.get(f"/cases/{case_id}")).text()
+    resp = await env.post(f"/cases/{case_id}/hold", {"hold": "1"})
+    assert resp.headers["Location"].endswith("done=held")
+    row = await asyncio.to_thread(env.engine.store.get_case, case_id)
+    assert row is not None and row.hold
+    assert "Lift the hold" in await (await env.client.get(f"/cases/{case_id}")).text()
+    await env.post(f"/cases/{case_id}/hold", {"hold": "0"})
+    row = await asyncio.to_thread(env.engine.store.get_case, case_id)
+    assert row is not None and not row.hold
+    kinds = [r.kind for r in await asyncio.to_thread(env.engine.store.audit_rows)]
+    assert kinds.count("case.hold") == 2 and "case.appeal" in kinds
 
 
 async def test_claimed_by_someone_else(env: Env) -> None:
@@ -594,3 +625,23 @@ async def test_metrics_token_and_signed_mounts(tmp_path: Any) -> None:
         await client.close()
         await engine.close()
         accounts.close()
+
+
+async def test_playground_poster_appeals_through_the_review_workflow(env: Env) -> None:
+    _, case_id = await env.offer_in_playground()
+    moderator = Moderator(via="dashboard", user_id="pgmod")
+    await env.engine.review.confirm(case_id, moderator)
+    await env.engine.wait_idle(10)
+    headers = await _playground_token(env)
+    body = {"case_id": case_id, "user": "u-amira", "text": "not mine"}
+    resp = await env.client.post("/playground/api/appeal", json=body, headers=headers)
+    assert resp.status == 409 and "only the author" in (await resp.json())["error"]
+    body = {"case_id": case_id, "user": "u-newbie", "text": "I sell ferry tickets, not crossings"}
+    resp = await env.client.post("/playground/api/appeal", json=body, headers=headers)
+    assert resp.status == 200 and (await resp.json())["status"] == "open"
+    case = await env.engine.review.get_case(case_id)
+    assert case is not None and case.status == "open"
+    assert any("ferry tickets" in n["text"] for n in case.notes)
+    await env.engine.wait_idle(10)
+    assert env.pg.snapshot()["cards"][0]["status"] == "open"  # the moderators' card follows
+    assert (await env.client.post("/playground/api/appeal", json=body)).status == 403  # CSRF
