@@ -64,7 +64,11 @@ def _offer(i: int) -> str:
 
 
 def _fake_process(conn: Connection, scenario: str, n: int, rate: float) -> None:
-    asyncio.run(_fake_main(conn, scenario, n, rate))
+    try:
+        asyncio.run(_fake_main(conn, scenario, n, rate))
+    except BaseException as exc:
+        conn.send({"error": repr(exc)})
+        raise
 
 
 async def _until(condition: Any, within: float) -> None:
@@ -155,6 +159,7 @@ async def run(tmp: Path, scenario: str, n: int, rate: float = 0.0) -> dict[str, 
     ours, theirs = ctx.Pipe()
     child = ctx.Process(target=_fake_process, args=(theirs, scenario, n, rate), daemon=True)
     child.start()
+    theirs.close()  # so a crashed child shows up as EOF here instead of a hang
     token, base_url = await loop.run_in_executor(None, ours.recv)
     engine = await Engine.open(tmp / f"{scenario}.db")
     adapter = TelegramAdapter(engine, token, base_url=base_url, poll_timeout=10)
@@ -166,6 +171,8 @@ async def run(tmp: Path, scenario: str, n: int, rate: float = 0.0) -> dict[str, 
         cpu_start = time.process_time()
         ours.send("go")
         result: dict[str, Any] = await loop.run_in_executor(None, ours.recv)
+        if "error" in result:
+            raise RuntimeError(f"the fake's process failed: {result['error']}")
         result["bot_cpu_s"] = time.process_time() - cpu_start
     finally:
         await adapter.stop()

@@ -82,6 +82,7 @@ class DetectorConfig:
     per_person: tuple[str, ...] = ()
     min_per_person_amount: float = 100.0
     neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extra_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> DetectorConfig:
@@ -107,6 +108,7 @@ class DetectorConfig:
             per_person=tuple(str(w) for w in data.get("per_person", {}).get("words", ())),
             min_per_person_amount=float(data.get("per_person", {}).get("min_amount", 100)),
             neutral=lists("neutral"),
+            extra_terms=lists("extra_terms"),
             plausible_prices={
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in data.get("plausible_prices", {}).items()
@@ -137,6 +139,11 @@ class Detector:
         entries.extend(
             TermHit(lang, "neutral", term)
             for lang, terms in config.neutral.items()
+            for term in terms
+        )
+        entries.extend(
+            TermHit("*", category, term)
+            for category, terms in config.extra_terms.items()
             for term in terms
         )
         entries.extend(
@@ -278,6 +285,7 @@ class Detector:
         seeking_terms = [t for t in found.get("seeking", ()) if t not in topic_terms]
         cue_terms = list(found.get("seeking_cue", ()))
         seek_score = 0.0
+        phrase = bool(seeking_terms)
         if seeking_terms or (cue_terms and what):
             if seeking_terms:
                 seek_score = w.get("seeking", 0.0)
@@ -292,11 +300,13 @@ class Detector:
                 seek_score += w.get("seeking_question", 0.0)
             seek_score = _clamp(seek_score - w.get("seeking_counter", 0.0) * len(counter_terms))
             # Seekers ask to be contacted and say what they can pay: with a seeking phrase those
-            # signals no longer speak for an offer; only sales terms, numbers and links do.
-            offer_score = _clamp(
-                offer_score - sum(signals[k][1] for k in _AMBIGUOUS_FOR_SEEKERS if k in signals)
-            )
-            deal = any(k in signals for k in _STRONG_DEAL)
+            # signals no longer speak for an offer; only sales terms, numbers and links do. (A
+            # question opener alone does not do this: ads open with "Want to go to UK?" too.)
+            if phrase:
+                offer_score = _clamp(
+                    offer_score - sum(signals[k][1] for k in _AMBIGUOUS_FOR_SEEKERS if k in signals)
+                )
+                deal = any(k in signals for k in _STRONG_DEAL)
 
         cfg = self.config
         if (

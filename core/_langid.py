@@ -55,11 +55,12 @@ _HINT_ALIASES = {"prs": "fa", "fas": "fa", "per": "fa", "ku": "kmr", "sorani": "
 
 
 def _normalise_hint(hint: str) -> str | None:
-    """"fr-FR" → "fr", "prs" (Dari) → "fa"; anything not a string → None."""
+    """ "fr-FR" → "fr", "prs" (Dari) → "fa"; anything not a string → None."""
     if not isinstance(hint, str):
         return None
     code = hint.lower().strip().replace("_", "-").split("-")[0]
     return _HINT_ALIASES.get(code, code) or None
+
 
 # A language needs at least this score to be chosen over the caller's hint.
 _MIN_SCORE = 1.5

@@ -602,222 +602,21 @@ class DiscordAdapter:
 
     # -- AutoMod sync (opt-in) -----------------------------------------------------------------
 
-    async def _automod_loop(self) -> None:
-        """Sync every server once, then again whenever one of its cases changes (debounced)."""
-        subscribe = getattr(self._engine, "subscribe", None)
-        unsubscribe = getattr(self._engine, "unsubscribe", None)
-        queue: asyncio.Queue[dict[str, Any]] | None = subscribe() if subscribe else None
-        try:
-            self._automod_pending.update(str(g.id) for g in self.client.guilds)
-            while True:
-                if self._automod_pending:
-                    await asyncio.sleep(self._automod_delay)
-                    pending, self._automod_pending = self._automod_pending, set()
-                    for guild in sorted(pending):
-                        try:
-                            await self.sync_automod(guild)
-                        except Exception:
-                            _log.exception("AutoMod sync failed for server %s", guild)
-                if queue is None:
-                    return
-                event = await queue.get()
-                if event.get("type") == "case" and event.get("platform") == PLATFORM:
-                    self._automod_pending.add(str(event.get("community_id")))
-        finally:
-            if queue is not None and unsubscribe is not None:
-                unsubscribe(queue)
-
     async def sync_automod(self, guild_id: str) -> bool:
         """Make the server's AutoMod rule hold its confirmed contacts. True when it changed."""
-        from adapters.discord._automod import (
-            INDICATOR_KINDS,
-            RULE_NAME,
-            automod_terms,
-            rule_payload,
-        )
-        from core import CaseStatus
+        from adapters.discord._automod import sync_rule
 
-        client = self._http_client()
-        cases = await self._engine.review.list_cases(
-            CaseFilter(
-                statuses=(CaseStatus.CONFIRMED,),
-                platform=PLATFORM,
-                communities=[(PLATFORM, guild_id)],
-                limit=5000,
-            )
-        )
-        cases.sort(key=lambda c: c.updated_at, reverse=True)  # newest first: they win the limits
-        indicators = [
-            (str(e.get("kind")), str(e.get("value")))
-            for c in cases
-            for e in c.entities
-            if e.get("kind") in INDICATOR_KINDS and e.get("value")
-        ]
-        keywords, regexes = automod_terms(indicators)
-        try:
-            rules = await client.http.get_auto_moderation_rules(int(guild_id))
-            me = str(client.user.id) if client.user else ""
-            ours = next(
-                (r for r in rules if r.get("name") == RULE_NAME and r.get("creator_id") == me),
-                None,
-            )
-            metadata = {"keyword_filter": keywords, "regex_patterns": regexes}
-            reason = "channelwatch: contacts confirmed by moderators"
-            if ours is None:
-                if not keywords and not regexes:
-                    return False
-                alert = await self._engine.settings.get(PLATFORM, guild_id, MODCHANNEL_KEY)
-                payload = rule_payload(keywords, regexes, alert)
-                await client.http.create_auto_moderation_rule(
-                    int(guild_id), reason=reason, **payload
-                )
-                return True
-            current: Any = ours.get("trigger_metadata") or {}
-            if (
-                current.get("keyword_filter", []) == keywords
-                and current.get("regex_patterns", []) == regexes
-            ):
-                return False
-            await client.http.edit_auto_moderation_rule(
-                int(guild_id), int(ours["id"]), reason=reason, trigger_metadata=metadata
-            )
-            return True
-        except discord.Forbidden:
-            if guild_id not in self._automod_refused:
-                self._automod_refused.add(guild_id)
-                _log.warning(
-                    "AutoMod sync is on but server %s did not give channelwatch Manage Server; "
-                    "confirmed contacts are not blocked by AutoMod there",
-                    guild_id,
-                )
-            return False
+        return await sync_rule(self, guild_id)
 
-    # -- review buttons and commands -----------------------------------------------------------
+    # -- helpers for the client, buttons and commands -----------------------------------------
 
-    async def on_review_button(
-        self, interaction: discord.Interaction[Any], action: str, case_id: str
-    ) -> None:
-        """A moderator pressed Confirm / Dismiss & restore / Ban on a card.
-
-        Nothing about the press is trusted: the member's permissions are re-checked here (the
-        card may be visible to people who must not decide), and the case must belong to the
-        server the button was pressed in.
-        """
-        perms = interaction.permissions
-        needed = ["manage_messages"] + (["ban_members"] if action == "ban" else [])
-        missing = [p for p in needed if not (perms.administrator or getattr(perms, p))]
-        if interaction.guild_id is None or missing:
-            names = " and ".join(_PERM_NAMES[p] for p in needed)
-            await interaction.response.send_message(
-                f"You need {names} to do this. Nothing was changed.", ephemeral=True
-            )
-            return
-        case = await self._engine.review.get_case(case_id)
-        if (
-            case is None
-            or case.ref.platform != PLATFORM
-            or case.ref.community_id != str(interaction.guild_id)
-        ):
-            await interaction.response.send_message(
-                "This case does not belong to this server. Nothing was changed.", ephemeral=True
-            )
-            return
-        if case.status in (CaseStatus.CONFIRMED, CaseStatus.DISMISSED):
-            await interaction.response.send_message(
-                f"This case was already {case.status} by {case.decided_by or 'someone'}.",
-                ephemeral=True,
-            )
-            return
-        await interaction.response.defer()  # the engine may take a moment; Discord waits 3 s
-        user = interaction.user
-        moderator = Moderator(via=PLATFORM, user_id=str(user.id), name=user.display_name)
-        try:
-            if action == "dismiss":
-                case = await self._engine.review.dismiss(case_id, moderator)
-            else:
-                case = await self._engine.review.confirm(case_id, moderator, ban=action == "ban")
-        except Exception as exc:  # a race with another moderator, the dashboard, a store error
-            _log.warning("review %s of case %s failed: %s", action, case_id, exc)
-            await interaction.followup.send(
-                f"Could not record that decision: {exc}", ephemeral=True
-            )
-            return
-        card = _with_url(card_from_case(case))
-        await interaction.edit_original_response(embed=card_embed(card), view=card_view(card))
-
-    async def cmd_setup(self, interaction: discord.Interaction[Any]) -> None:
-        from adapters.discord._invite import (
-            AUTOMOD_PERMISSIONS,
-            REQUIRED_PERMISSIONS,
-            permission_label,
-        )
-
-        if not await _require(interaction, "manage_messages"):
-            return
-        have = interaction.app_permissions
-        lines = ["**channelwatch setup**", "Bot permissions (where this command ran):"]
-        missing = 0
-        wanted = dict(REQUIRED_PERMISSIONS)
-        if self.automod:
-            wanted.update(AUTOMOD_PERMISSIONS)
-        for name, (_bit, why) in wanted.items():
-            ok = getattr(have, name, False) or have.administrator
-            missing += not ok
-            label = permission_label(name)
-            lines.append(f"{'✅' if ok else '❌'} {label}" + ("" if ok else f" - missing: {why}"))
-        if self.content_intent is False:
-            lines.append(
-                "❌ Message Content intent: NOT GRANTED. channelwatch cannot read messages. "
-                "Developer Portal -> your application -> Bot -> Privileged Gateway Intents -> "
-                "Message Content Intent, then restart the bot."
-            )
-            missing += 1
-        else:
-            lines.append("✅ Message Content intent: granted")
-        assert interaction.guild_id is not None
-        channel = await self._engine.settings.get(
-            PLATFORM, str(interaction.guild_id), MODCHANNEL_KEY
-        )
-        if channel:
-            lines.append(f"✅ Moderators' channel: <#{channel}>")
-        else:
-            lines.append("❌ Moderators' channel: not set - run `/channelwatch modchannel`")
-            missing += 1
-        lines.append("Ready." if missing == 0 else f"{missing} thing(s) to fix.")
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
-
-    async def cmd_modchannel(
-        self, interaction: discord.Interaction[Any], channel: discord.abc.GuildChannel
-    ) -> None:
-        if not await _require(interaction, "manage_guild"):
-            return
-        assert interaction.guild_id is not None
-        guild = str(interaction.guild_id)
-        client = self._http_client()
-        try:
-            await client.http.send_message(
-                channel.id,
-                params=discord.http.handle_message_parameters(
-                    content="channelwatch will post review cards for this server here.",
-                    allowed_mentions=_NONE,
-                ),
-            )
-        except discord.HTTPException as exc:
-            await interaction.response.send_message(
-                f"I cannot post in <#{channel.id}> ({exc.text or exc.status}). Give me View "
-                "Channel, Send Messages and Embed Links there, then try again.",
-                ephemeral=True,
-            )
-            return
-        await self._engine.settings.set(PLATFORM, guild, MODCHANNEL_KEY, str(channel.id))
-        await interaction.response.send_message(
-            f"Review cards will be posted in <#{channel.id}>.", ephemeral=True
-        )
-        task = asyncio.create_task(self._post_open_cases(guild))
-        self._background.add(task)  # keep a reference until done (the loop holds only weak ones)
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` in the background, keeping a reference until it is done."""
+        task = asyncio.create_task(coro)
+        self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _post_open_cases(self, guild: str) -> None:
+    async def post_open_cases(self, guild: str) -> None:
         """Cases escalated before a moderators' channel existed get their cards now."""
         try:
             cases = await self._engine.review.list_cases(
@@ -829,36 +628,6 @@ class DiscordAdapter:
         except Exception:
             _log.exception("posting open cases to the new moderators' channel failed")
 
-    async def cmd_status(self, interaction: discord.Interaction[Any]) -> None:
-        if not await _require(interaction, "manage_messages"):
-            return
-        assert interaction.guild_id is not None
-        st = await self._engine.status(PLATFORM, str(interaction.guild_id))
-        shadow = " (shadow mode: nothing is enforced)" if st.shadow else ""
-        lines = [f"**channelwatch status**{shadow}"]
-        lines.append("Policy in force:")
-        lines.extend(f"• {discord.utils.escape_markdown(r)}" for r in st.rules[:20])
-        counts = ", ".join(f"{k} {v}" for k, v in st.counts_24h.items()) or "nothing yet"
-        lines.append(f"Last 24 h: {counts}")
-        if self.content_intent is False:
-            lines.append("⚠ Message Content intent not granted: see /channelwatch setup")
-        await interaction.response.send_message(_clip("\n".join(lines), 2000), ephemeral=True)
-
-    async def sync_commands(self, client: _Client) -> None:
-        """Push the slash commands only when they differ from what Discord has (sync is limited)."""
-        if not self._sync_commands:
-            return
-        try:
-            remote = await client.tree.fetch_commands()
-            want = {_signature_local(c) for c in client.tree.get_commands()}
-            have = {_signature_remote(c) for c in remote}
-            if want != have:
-                await client.tree.sync()
-                _log.info("Discord slash commands synced")
-        except discord.HTTPException:
-            _log.exception("Discord slash command sync failed; commands may be out of date")
-
-
 class _Gate:
     """A lock plus a count of its users, so the per-case map only holds cases in progress."""
 
@@ -867,77 +636,6 @@ class _Gate:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
-
-
-class _Client(discord.Client):
-    """discord.Client wired to one adapter: events in, persistent buttons, slash commands."""
-
-    def __init__(
-        self, adapter: DiscordAdapter, *, intents: discord.Intents, guild_ready_timeout: float
-    ) -> None:
-        super().__init__(
-            intents=intents,
-            max_messages=None,  # the engine keeps what matters; no message cache to grow
-            chunk_guilds_at_startup=False,
-            member_cache_flags=discord.MemberCacheFlags.none(),
-            guild_ready_timeout=guild_ready_timeout,
-            allowed_mentions=_NONE,
-            max_ratelimit_timeout=60.0,  # longer waits go back to the outbox as retry_after
-        )
-        self.channelwatch = adapter
-        self.tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(self)
-        # discord.py lets an exception from any event parser end connect(): one malformed
-        # payload would drop the session and everything after it. Guard each parser in place
-        # (the gateway reads this same dict), so a bad event is logged and skipped instead.
-        parsers = self._connection.parsers
-        for name, func in list(parsers.items()):
-            parsers[name] = _guarded(adapter, name, func)
-        self.tree.add_command(ChannelwatchGroup(adapter))
-
-    async def setup_hook(self) -> None:
-        self.add_dynamic_items(ReviewButton)
-        await self.channelwatch.sync_commands(self)
-
-    async def on_ready(self) -> None:
-        self.channelwatch._on_ready()
-
-    async def on_message(self, message: discord.Message) -> None:
-        await self.channelwatch._on_message(message)
-
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        await self.channelwatch._on_message(payload.message, edited=True)
-
-
-def _guarded(adapter: DiscordAdapter, event: str, func: Any) -> Any:
-    def parse(data: Any) -> None:
-        try:
-            func(data)
-        except Exception as exc:
-            adapter.skipped_events += 1
-            # The event type and error only: payloads carry people's messages.
-            _log.error("skipped a malformed Discord %s event: %r", event, exc)
-
-    return parse
-
-
-async def _require(interaction: discord.Interaction[Any], permission: str) -> bool:
-    perms = interaction.permissions
-    if interaction.guild_id is not None and (perms.administrator or getattr(perms, permission)):
-        return True
-    await interaction.response.send_message(
-        f"You need {_PERM_NAMES[permission]} to use this here. Nothing was changed.",
-        ephemeral=True,
-    )
-    return False
-
-
-def _signature_local(cmd: Any) -> tuple[str, str, tuple[str, ...]]:
-    options = tuple(sorted(getattr(c, "name", "") for c in getattr(cmd, "commands", [])))
-    return (cmd.name, getattr(cmd, "description", ""), options)
-
-
-def _signature_remote(cmd: app_commands.AppCommand) -> tuple[str, str, tuple[str, ...]]:
-    return (cmd.name, cmd.description, tuple(sorted(o.name for o in cmd.options)))
 
 
 def _with_url(card: CaseCard) -> CaseCard:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ SEEKER = "Who knows a smuggler to UK? How much is it now?"
 BENIGN = "Lovely weather in London today, going to the park with the kids"
 
 
-def _lines(out: str) -> list[dict[str, object]]:
+def _lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -49,7 +50,7 @@ def test_scan_file_in_order_with_errors_inline(
     assert len(out) == 7  # one per non-empty input line, in order
     assert out[0]["id"] == "a" and out[0]["label"] == "offer"
     assert {"id", "label", "score", "lang", "reasons", "entities"} <= set(out[0])
-    assert any(e["kind"] == "phone" for e in out[0]["entities"])  # type: ignore[union-attr]
+    assert any(e["kind"] == "phone" for e in out[0]["entities"])
     assert "error" in out[1] and out[1]["id"] is None and out[1]["line"] == 2
     assert out[2]["id"] == 7 and out[2]["label"] == "seeking"
     assert out[3]["id"] == "no-text" and "text" in str(out[3]["error"])

@@ -27,8 +27,10 @@ def test_harness_is_deterministic_and_changes_text() -> None:
     assert first == second
     assert set(first) >= {"homoglyphs", "zero_width", "leetspeak", "fullwidth", "stretching"}
     assert all(v != text for v in first.values())
-    assert "\u200b" in first["zero_width"] or "\u200d" in first["zero_width"] or any(
-        c in first["zero_width"] for c in "\u200c\u2060\u00ad\ufeff"
+    assert (
+        "\u200b" in first["zero_width"]
+        or "\u200d" in first["zero_width"]
+        or any(c in first["zero_width"] for c in "\u200c\u2060\u00ad\ufeff")
     )
 
 

@@ -48,7 +48,9 @@ def test_hint_is_the_fallback(detector: Detector) -> None:
     assert detector.detect("2500 +447700900123").lang == "und"
     assert detector.detect("", lang_hint="fr").lang == "fr"
     # A hint never overrides clear evidence from another script.
-    assert detector.detect("مرحبا، هل يوجد أحد يعرف كيف نقدم طلب لجوء؟", lang_hint="en").lang == "ar"
+    assert (
+        detector.detect("مرحبا، هل يوجد أحد يعرف كيف نقدم طلب لجوء؟", lang_hint="en").lang == "ar"
+    )
 
 
 def test_hint_aliases(detector: Detector) -> None:

@@ -49,7 +49,9 @@ def offer_figures(rows: list[dict[str, Any]]) -> tuple[float, float, str]:
             misses.append(f"{row.get('id')} (missed)")
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    detail = "; ".join(f"{lang}: tp={s[0]} fp={s[1]} fn={s[2]}" for lang, s in sorted(per_lang.items()))
+    detail = "; ".join(
+        f"{lang}: tp={s[0]} fp={s[1]} fn={s[2]}" for lang, s in sorted(per_lang.items())
+    )
     return precision, recall, f"{detail}\nmisclassified: {', '.join(misses[:40])}"
 
 
