@@ -161,7 +161,9 @@ async def run(tmp: Path, scenario: str, n: int, rate: float = 0.0) -> dict[str, 
     child.start()
     theirs.close()  # so a crashed child shows up as EOF here instead of a hang
     token, base_url = await loop.run_in_executor(None, ours.recv)
-    engine = await Engine.open(tmp / f"{scenario}.db")
+    # A fresh database per run: the fake numbers messages from 1 again, and the engine would
+    # rightly treat a reused (chat, message id) as a redelivery.
+    engine = await Engine.open(tempfile.mkdtemp(dir=tmp) + "/channelwatch.db")
     adapter = TelegramAdapter(engine, token, base_url=base_url, poll_timeout=10)
     engine.register_adapter(adapter)
     await engine.settings.set("telegram", str(GROUP), "mod_chat", str(MODS))

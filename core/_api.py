@@ -163,8 +163,12 @@ class SettingsAPI(Protocol):
 
 
 class EngineAPI(Protocol):
-    review: ReviewAPI
-    settings: SettingsAPI
+    # Read-only properties, so an implementation may hold richer concrete types.
+    @property
+    def review(self) -> ReviewAPI: ...
+
+    @property
+    def settings(self) -> SettingsAPI: ...
 
     async def submit(self, event: IncomingEvent) -> Decision:
         """Decide on one event, persist the decision and its effects, then dispatch them.

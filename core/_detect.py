@@ -59,6 +59,8 @@ _REASON_TEXT: dict[str, str] = {
 }
 _WHAT = ("route", "vehicle", "documents")
 _DEAL = ("commercial", "price", "contact", "messenger", "phone", "link")
+# Without one of these categories no label but "none" is possible (see _score).
+_DECISIVE = frozenset({"route", "vehicle", "documents", "seeking", "seeking_cue"})
 _STRONG_DEAL = ("commercial", "phone", "link")
 _AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle")
 
@@ -83,6 +85,7 @@ class DetectorConfig:
     min_per_person_amount: float = 100.0
     neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deal_stop: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> DetectorConfig:
@@ -109,6 +112,7 @@ class DetectorConfig:
             min_per_person_amount=float(data.get("per_person", {}).get("min_amount", 100)),
             neutral=lists("neutral"),
             extra_terms=lists("extra_terms"),
+            deal_stop=tuple(str(w) for w in data.get("deal_words", {}).get("stop", ())),
             plausible_prices={
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in data.get("plausible_prices", {}).items()
@@ -136,6 +140,7 @@ class Detector:
             for term in terms
         ]
         entries.extend(_seeking_cues(packs))
+        entries.extend(_deal_words(packs, config.deal_stop))
         entries.extend(
             TermHit(lang, "neutral", term)
             for lang, terms in config.neutral.items()
@@ -228,9 +233,12 @@ class Detector:
 
         lang = self.langid.identify(surface, lang_hint, folded)
         entities = self.entities.extract(surface, lang, messengers="messenger" in found)
-        if not found and not entities:
-            # Most messages: nothing matched at all, so nothing to weigh or explain.
-            return Verdict(Label.NONE, 0.0, lang, normalised=folded)
+        if not found or _DECISIVE.isdisjoint(found):
+            # Most messages: no route, vehicle, documents or seeking phrase, so neither an offer
+            # nor a seeker whatever else matched; the entities are still reported.
+            if "imminent" in found:
+                entities.extend(Entity("time", t, t) for t in list(found["imminent"])[:5])
+            return Verdict(Label.NONE, 0.0, lang, tuple(entities), normalised=folded)
         return self._score(found, entities, lang, surface, folded)
 
     def _score(
@@ -255,6 +263,11 @@ class Detector:
             if terms:
                 extra = w.get(f"{cat}_extra", 0.0) if len(terms) > 1 else 0.0
                 signals[cat] = (terms, w.get(cat, 0.0) + extra)
+        # Words of sales/contact phrases when no phrase matched whole: two distinct ones count.
+        for cat in ("commercial", "contact"):
+            words = list(found.get(f"{cat}_word", ()))
+            if cat not in signals and len(words) >= 2:
+                signals[cat] = (words, w.get(f"{cat}_words", 0.0))
         if found.get("messenger"):
             signals["messenger"] = (list(found["messenger"]), w.get("messenger", 0.0))
         contacts = kinds.get("contact", [])
@@ -395,6 +408,35 @@ def _seeking_cues(packs: dict[str, Pack]) -> list[TermHit]:
                 seen.add(cue)
                 cues.append(TermHit(code, "seeking_cue", cue))
     return cues
+
+
+def _deal_words(packs: dict[str, Pack], extra_stop: tuple[str, ...] = ()) -> list[TermHit]:
+    """Content words of each pack's multi-word sales and contact phrases ("pay when you arrive"
+    gives "pay" and "arrive"), as weak signals: ads paraphrase ("payment only after you
+    arrive"), and two such words together still say "deal" where no phrase matches whole.
+    Function words (every pack's ``[langid] common``), short words and words any pack lists
+    as route, vehicle, documents or counter terms are left out."""
+    stop: set[str] = {w for s in extra_stop for w in fold(_surface(s)).split()}
+    for pack in packs.values():
+        for w in pack.common:
+            stop.update(fold(w).split())
+        for cat in (*_WHAT, "counter", "imminent", "seeking"):
+            for term in pack.terms.get(cat, ()):
+                stop.update(fold(_surface(term)).split())
+    out: list[TermHit] = []
+    for code, pack in packs.items():
+        seen: set[str] = set()
+        for cat in ("commercial", "contact"):
+            for phrase in pack.terms.get(cat, ()):
+                words = fold(_surface(phrase)).split()
+                if len(words) < 2:
+                    continue
+                for word in words:
+                    if word in stop or word in seen or len(word) < 4 or word.isdigit():
+                        continue
+                    seen.add(word)
+                    out.append(TermHit(code, f"{cat}_word", word))
+    return out
 
 
 def _clamp(x: float) -> float:

@@ -74,6 +74,8 @@ _DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?(
 _WINDOW = 28
 _TOKEN_RE = re.compile(r"\s*[^\s\d]+")
 _WORD_RE = re.compile(r"[\w@$!|]+")
+_FIRST_WORD_RE = re.compile(r"\s?([\w@$!|]+)")  # the word right after a number
+_LAST_WORD_RE = re.compile(r"([\w@$!|]+)\s?$")  # the word right before one
 
 
 def _span_end(s: str, pos: int, words: int) -> int:
@@ -124,6 +126,8 @@ class _Money:
     """Currency words by folded spelling, so "eυros", "یوووورو" and "EUR0S" still read as euros."""
 
     per_person: frozenset[str]  # folded "per person" words
+    first_words: frozenset[str]  # first words of all the phrases above (the cheap gate)
+    last_words: frozenset[str]  # last words of currency and per-person phrases
     codes: dict[str, str]  # folded word or symbol -> ISO code ("" when unknown)
     multipliers: dict[str, int]  # folded word -> factor
     symbol_after: re.Pattern[str]  # "2500£", "3k€", "2000 💷"
@@ -164,7 +168,10 @@ def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Se
     sym = "".join(re.escape(x) for x in sorted(symbols)) or "£"
     symbol_after = re.compile(rf"[ \t]?(?P<mult>k|m)?[ \t]?(?P<sym>[{sym}])")
     symbol_before = re.compile(rf"(?P<sym>[{sym}])[ \t]?$")
+    phrases = [*codes, *mults, *pps]
     return _Money(
+        first_words=frozenset(p.split()[0] for p in phrases if p and p not in symbols),
+        last_words=frozenset(p.split()[-1] for p in (*codes, *pps) if p and p not in symbols),
         per_person=frozenset(pps),
         codes=codes,
         multipliers=mults,
@@ -314,7 +321,8 @@ class EntityExtractor:
                 factor = 1000 if sym.group("mult") == "k" else 1
             else:
                 window = s[end : end + _WINDOW]
-                if window.lstrip()[:1].isalpha():
+                first = _FIRST_WORD_RE.match(window)
+                if first is not None and _WORDS_STRIP[first.group(1)] in money.first_words:
                     # the words after the number, folded word by word through the cache
                     toks = _fold_words(window)
                     i = 0
@@ -335,7 +343,8 @@ class EntityExtractor:
                     code, start = money.codes.get(sym.group("sym"), ""), sym.start()
                 else:
                     window = s[max(0, start - _WINDOW) : start]
-                    if window.rstrip()[-1:].isalpha():
+                    last = _LAST_WORD_RE.search(window)
+                    if last is not None and _WORDS_STRIP[last.group(1)] in money.last_words:
                         toks = _fold_words(window)
                         if hit := _phrase_before(toks, money.codes):
                             unit = hit[0]

@@ -17,7 +17,9 @@ Only the first :data:`SAMPLE` characters are looked at, so the cost is bounded.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
+from itertools import chain
 
 from core._normalise import fold
 
@@ -95,17 +97,11 @@ class LanguageIdentifier:
             hits = list(filter(None, map(self._common.get, words)))
             if not hits:
                 return hint if hint in self._known else "und"
-            counts: dict[str, int] = {}
-            for langs in hits:
-                for lang in langs:
-                    counts[lang] = counts.get(lang, 0) + 1
-            ranked_latin = sorted(
-                ((n, lang) for lang, n in counts.items() if lang in _LATIN_SET), reverse=True
-            )
-            if not ranked_latin:
-                return hint if hint in self._known else "und"
-            top, best_latin = ranked_latin[0]
-            second = ranked_latin[1][0] if len(ranked_latin) > 1 else 0
+            # ASCII words can only be common words of Latin-script packs: count them in C.
+            counts = Counter(chain.from_iterable(hits))
+            ranked_latin = counts.most_common(2)
+            best_latin, top = ranked_latin[0]
+            second = ranked_latin[1][1] if len(ranked_latin) > 1 else 0
             decisive_latin = top >= _MIN_SCORE and top > second
             if hint in _LATIN_SET and (not decisive_latin or counts.get(hint, 0) >= top):
                 return hint

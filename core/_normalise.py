@@ -96,6 +96,8 @@ def _surface(text: str) -> str:
     # Format characters go first: removed after NFKC they could leave marks out of canonical order.
     s = _nfkc(_FORMAT_RE.sub("", text))
     s = _nfkc(s.casefold())
+    if _FORMAT_RE.search(s) is not None:  # NFKC itself made some (Arabic ligatures → tatweel)
+        s = _nfkc(_FORMAT_RE.sub("", s))
     if "\u0307" in s:
         s = _I_DOT_RE.sub("", s)
     if _NON_ASCII_DIGIT_RE.search(s) is not None:
@@ -230,8 +232,9 @@ class _WordCache(dict[str, str]):
 
     def __missing__(self, word: str) -> str:
         folded = _fold_plain(word if word.isascii() else word.translate(self.table))
-        if len(folded) > 1:
-            folded = _fold_plain(folded.translate(_INTRA))  # "lon.don", "u.k", "b.o.a.t"
+        joined = folded.translate(_INTRA)  # "lon.don", "u.k", "b.o.a.t"
+        if joined != folded:
+            folded = _fold_plain(joined)
         if len(self) >= self.MAX:
             self.clear()
         self[word] = folded
@@ -287,7 +290,8 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
     """
     s = surface
     words = _WORDS_STRIP
-    if not s.isascii():
+    ascii_only = s.isascii()
+    if not ascii_only:
         if keep_diacritics is None:
             keep_diacritics = _VIETNAMESE_RE.search(s) is not None
         if keep_diacritics:
@@ -299,17 +303,15 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
         s = s.replace("_", " ")
     # Letters are mapped word by word through a cache rather than over the whole string: most
     # words of a chat repeat, and a dict lookup is cheaper than translating every character.
-    toks = (_TOKEN_ASCII_RE if s.isascii() else _TOKEN_RE).findall(s)
+    toks = (_TOKEN_ASCII_RE if ascii_only else _TOKEN_RE).findall(s)
     if not toks:
         return ""
-    if min(map(len, toks)) == 1 and _ADJACENT_SINGLES_RE.search(" ".join(toks)):
-        toks, _ = _join_singles(toks)
-    toks = list(filter(None, map(words.__getitem__, toks)))
-    out = " ".join(toks)
-    # Folding can leave new one-letter words ("aa b c" → "a b c", "a!" → "a"): join once more
-    # and fold what was joined. After this no rule applies again (folding is idempotent).
-    if toks and min(map(len, toks)) == 1 and _ADJACENT_SINGLES_RE.search(out):
-        again, changed = _join_singles(toks)
+    out = " ".join(filter(None, map(words.__getitem__, toks)))
+    # Words spelled out letter by letter ("b o a t", "b-o-a-t", "U K") are joined after each
+    # letter is folded (so "b 0 a t" and "βοат" work too), then the joined word is folded
+    # again. Joining cannot create new runs, so folding stays idempotent.
+    if _ADJACENT_SINGLES_RE.search(out) is not None:
+        again, changed = _join_singles(out.split(" "))
         if changed:
             out = " ".join(filter(None, map(words.__getitem__, again)))
     return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
@@ -51,6 +52,19 @@ _CAPABILITY_OF = {
     "ban": Capability.BAN,
     "restore": Capability.RESTORE,
     "escalate": Capability.ESCALATE,
+}
+# Dispatch order when actions queue up (a flood of offers): taking the offer down is what limits
+# harm, so a hide never waits behind earlier offers' notices and review cards. Lower goes first;
+# equal priorities keep their arrival order.
+_PRIORITY = {
+    "hide": 0,
+    "ban": 1,
+    "timeout": 1,
+    "restore": 1,
+    "notice": 2,
+    "statement": 2,
+    "redirect_private": 2,
+    "escalate": 3,
 }
 # Payload fields that identify a person: dropped once a seeker's message is delivered.
 _SEEKER_PRIVATE = ("user_id",)
@@ -99,7 +113,8 @@ class Outbox:
         self._build_card = build_card
         self._on_unreachable = on_unreachable
         self.retry = retry or RetryPolicy()
-        self._queue: asyncio.Queue[ActionRow] = asyncio.Queue()
+        self._queue: asyncio.PriorityQueue[tuple[int, int, ActionRow]] = asyncio.PriorityQueue()
+        self._arrival = itertools.count()  # tie-break: FIFO within one priority
         self._inflight: dict[str, asyncio.Event] = {}
         self._cancelled: set[str] = set()
         # Every row this outbox is responsible for (queued, parked, in flight, waiting for a
@@ -110,6 +125,7 @@ class Outbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._parked: dict[str, list[ActionRow]] = {}
+        self._concurrency = concurrency
         self._sem = asyncio.Semaphore(concurrency)
         self._loop_task: asyncio.Task[None] | None = None
         self._running = False
@@ -123,6 +139,8 @@ class Outbox:
         if self._running:
             return 0
         self._running = True
+        # Fresh slots: a stop may have cancelled the dispatcher while it held one.
+        self._sem = asyncio.Semaphore(self._concurrency)
         pending: list[ActionRow] = await self._run(self._store.pending_actions)
         for row in pending:
             self._schedule(row)
@@ -234,28 +252,36 @@ class Outbox:
             loop = asyncio.get_running_loop()
             self._timers[row.id] = loop.call_later(delay, self._timer_fired, row)
         else:
-            self._queue.put_nowait(row)
+            self._put(row)
+
+    def _put(self, row: ActionRow) -> None:
+        self._queue.put_nowait((_PRIORITY.get(row.action, 2), next(self._arrival), row))
 
     def _timer_fired(self, row: ActionRow) -> None:
         self._timers.pop(row.id, None)
         if self._running:
-            self._queue.put_nowait(row)
+            self._put(row)
 
     async def _dispatch_loop(self) -> None:
         while True:
-            row = await self._queue.get()
+            # Take a concurrency slot before taking a row, so that while every slot is busy the
+            # rows wait in the priority queue, where a later hide can still overtake them.
+            await self._sem.acquire()
+            _, _, row = await self._queue.get()
             if row.id in self._cancelled:
                 self._cancelled.discard(row.id)
                 self._known.discard(row.id)
+                self._sem.release()
                 continue
             if row.id in self._inflight:
+                self._sem.release()
                 continue
             adapter = self._adapters.get(row.ref.platform)
             if adapter is None:
                 self._parked.setdefault(row.ref.platform, []).append(row)
+                self._sem.release()
                 continue
             self._inflight[row.id] = asyncio.Event()
-            await self._sem.acquire()
             task = asyncio.create_task(self._dispatch(adapter, row))
             self._tasks.add(task)
             task.add_done_callback(self._task_done)

@@ -11,6 +11,11 @@ text and channelwatch sees nothing, so the adapter detects that three ways (the 
 flags at login, a gateway close with code 4014, and guild messages that keep arriving empty),
 logs one clear line, keeps running without the intent so slash commands still work, and shows
 the problem in ``/channelwatch setup``.
+
+The package: ``_client`` (the discord.py client: events in, buttons, command sync),
+``_interactions`` (button presses and slash commands, permission re-checks), ``_render`` (the
+review card), ``_automod`` (confirmed contacts into an AutoMod rule), ``_invite`` (permissions
+and the invite URL).
 """
 
 from __future__ import annotations
@@ -20,33 +25,26 @@ import contextlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import discord
 import yarl
-from discord import app_commands
 
-from adapters.discord._commands import ChannelwatchGroup
-from adapters.discord._render import (
-    ReviewButton,
-    card_embed,
-    card_from_case,
-    card_view,
-    jump_url,
-)
+from adapters.discord._automod import AutoModSync
+from adapters.discord._client import ChannelwatchClient
+from adapters.discord._constants import CARD_KEY, MODCHANNEL_KEY, NO_MENTIONS, PLATFORM
+from adapters.discord._render import card_embed, card_from_case, card_view, with_jump_url
 from core import (
     Author,
     Capability,
     CaseCard,
     CaseFilter,
-    CaseStatus,
     EngineAPI,
     IncomingEvent,
     MessageRef,
-    Moderator,
     PermanentActionError,
     RecipientUnreachable,
     RetryableActionError,
@@ -60,9 +58,6 @@ _log = logging.getLogger("channelwatch.discord")
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-PLATFORM = "discord"
-MODCHANNEL_KEY = "modchannel"
-CARD_KEY = "card:"  # + case id -> "<channel id>:<message id>" of its review card
 WEBHOOK_NAME = "channelwatch"
 MAX_TIMEOUT = timedelta(days=28)  # Discord's limit for communication_disabled_until
 CONTENT_INTENT_MISSING = (
@@ -72,13 +67,6 @@ CONTENT_INTENT_MISSING = (
     "Intent) and restart."
 )
 _EMPTY_STREAK_LIMIT = 3  # this many text-less guild messages in a row means no content intent
-_NONE = discord.AllowedMentions.none()
-# Permission names as Discord's own UI shows them (discord.py's "manage_guild" is "Manage Server").
-_PERM_NAMES = {
-    "manage_messages": "Manage Messages",
-    "ban_members": "Ban Members",
-    "manage_guild": "Manage Server",
-}
 # Discord error codes that mean "this will never work": retrying only burns rate limit.
 _UNREACHABLE_CODES = {50007, 10013, 50278}  # cannot DM user, unknown user, DM blocked
 
@@ -116,7 +104,7 @@ class DiscordAdapter:
         self._guild_ready_timeout = guild_ready_timeout
         self._sync_commands = sync_commands
         self._ready_timeout = ready_timeout
-        self._client: _Client | None = None
+        self._client: ChannelwatchClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._stopping = False
@@ -137,10 +125,8 @@ class DiscordAdapter:
         self.skipped_events = 0  # gateway events discord.py could not parse (logged, skipped)
         self._background: set[asyncio.Task[None]] = set()
         self.automod = automod
-        self._automod_delay = automod_delay  # debounce: a burst of confirmations, one update
+        self._automod = AutoModSync(self, delay=automod_delay)
         self._automod_task: asyncio.Task[None] | None = None
-        self._automod_pending: set[str] = set()
-        self._automod_refused: set[str] = set()  # guilds where Manage Server is missing (logged)
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordAdapter api={self._api_base_url or 'discord.com'}>"
@@ -194,7 +180,7 @@ class DiscordAdapter:
             raise TimeoutError("Discord gateway did not become ready in time")
         if self.automod and self._automod_task is None:
             self._automod_task = asyncio.create_task(
-                self._automod_loop(), name="channelwatch-discord-automod"
+                self._automod.run(), name="channelwatch-discord-automod"
             )
 
     async def stop(self) -> None:
@@ -230,12 +216,17 @@ class DiscordAdapter:
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
             self._saved_endpoints = None
 
-    async def _login(self, *, content: bool) -> _Client:
+    async def _login(self, *, content: bool) -> ChannelwatchClient:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
         intents.message_content = content
-        client = _Client(self, intents=intents, guild_ready_timeout=self._guild_ready_timeout)
+        client = ChannelwatchClient(
+            self,
+            intents=intents,
+            guild_ready_timeout=self._guild_ready_timeout,
+            sync_commands=self._sync_commands,
+        )
         try:
             await client.login(self._token)
         except BaseException:
@@ -248,7 +239,7 @@ class DiscordAdapter:
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         return client
 
-    async def _run(self, client: _Client) -> None:
+    async def _run(self, client: ChannelwatchClient) -> None:
         """Keep the gateway connection up.
 
         Reconnects and RESUMEs are discord.py's job. What it cannot survive - a payload it fails
@@ -285,7 +276,7 @@ class DiscordAdapter:
                 client = await self._login(content=self.content_intent is not False)
                 self._client = client
 
-    def _on_ready(self) -> None:
+    def gateway_ready(self) -> None:
         self._ready.set()
 
     # -- inbound -------------------------------------------------------------------------------
@@ -371,7 +362,7 @@ class DiscordAdapter:
             forwarded_from=forwarded_from,
         )
 
-    async def _on_message(self, message: discord.Message, *, edited: bool = False) -> None:
+    async def receive(self, message: discord.Message, *, edited: bool = False) -> None:
         client = self._client
         if client is not None and client.user is not None and message.author.id == client.user.id:
             return
@@ -395,14 +386,14 @@ class DiscordAdapter:
 
     # -- actions (core.Adapter) ----------------------------------------------------------------
 
-    def _http_client(self) -> _Client:
+    def http_client(self) -> ChannelwatchClient:
         client = self._client
         if client is None or client.is_closed():
             raise RetryableActionError("Discord client is not connected")
         return client
 
     async def hide(self, ref: MessageRef) -> None:
-        client = self._http_client()
+        client = self.http_client()
         try:
             await client.http.delete_message(
                 int(ref.channel_id), int(ref.message_id), reason="channelwatch: smuggling offer"
@@ -415,19 +406,19 @@ class DiscordAdapter:
     async def post_notice(
         self, community_id: str, channel_id: str, text: str, *, lang: str
     ) -> None:
-        client = self._http_client()
+        client = self.http_client()
         try:
             await client.http.send_message(
                 int(channel_id),
                 params=discord.http.handle_message_parameters(
-                    content=_clip(text, 2000), allowed_mentions=_NONE
+                    content=_clip(text, 2000), allowed_mentions=NO_MENTIONS
                 ),
             )
         except Exception as exc:
             raise _action_error("post notice", exc) from exc
 
     async def send_private(self, community_id: str, user_id: str, text: str, *, lang: str) -> None:
-        client = self._http_client()
+        client = self.http_client()
         try:
             channel_id = self._dm_channels.get(user_id)
             if channel_id is None:
@@ -439,7 +430,7 @@ class DiscordAdapter:
             await client.http.send_message(
                 channel_id,
                 params=discord.http.handle_message_parameters(
-                    content=_clip(text, 2000), allowed_mentions=_NONE
+                    content=_clip(text, 2000), allowed_mentions=NO_MENTIONS
                 ),
             )
         except discord.HTTPException as exc:
@@ -450,7 +441,7 @@ class DiscordAdapter:
             raise _action_error("send DM", exc) from exc
 
     async def timeout(self, community_id: str, user_id: str, seconds: int, *, reason: str) -> None:
-        client = self._http_client()
+        client = self.http_client()
         until = datetime.now(UTC) + min(timedelta(seconds=max(seconds, 1)), MAX_TIMEOUT)
         try:
             await client.http.edit_member(
@@ -463,7 +454,7 @@ class DiscordAdapter:
             raise _action_error("time out member", exc) from exc
 
     async def ban(self, community_id: str, user_id: str, *, reason: str) -> None:
-        client = self._http_client()
+        client = self.http_client()
         try:
             await client.http.ban(
                 int(user_id), int(community_id), delete_message_seconds=0, reason=_clip(reason, 500)
@@ -478,7 +469,7 @@ class DiscordAdapter:
         quoted and attributed. Mentions are disabled either way: a restored ``@everyone`` must
         not ping anyone a second time.
         """
-        client = self._http_client()
+        client = self.http_client()
         channel_id = int(ref.channel_id)
         try:
             await self._restore_via_webhook(client, channel_id, author_name, text)
@@ -496,14 +487,14 @@ class DiscordAdapter:
             await client.http.send_message(
                 channel_id,
                 params=discord.http.handle_message_parameters(
-                    content=content, allowed_mentions=_NONE
+                    content=content, allowed_mentions=NO_MENTIONS
                 ),
             )
         except Exception as exc:
             raise _action_error("restore message", exc) from exc
 
     async def _restore_via_webhook(
-        self, client: _Client, channel_id: int, author_name: str, text: str
+        self, client: ChannelwatchClient, channel_id: int, author_name: str, text: str
     ) -> None:
         thread_id: int | None = None
         channel = client.get_channel(channel_id)
@@ -537,14 +528,14 @@ class DiscordAdapter:
         await webhook.send(
             content=_clip(text or "(no text)", 2000),
             username=_webhook_name(author_name),
-            allowed_mentions=_NONE,
+            allowed_mentions=NO_MENTIONS,
             wait=True,
             **kwargs,
         )
 
     async def escalate(self, card: CaseCard) -> None:
         """Post the case's review card in the moderators' channel, or edit the one posted."""
-        client = self._http_client()
+        client = self.http_client()
         guild = card.ref.community_id
         settings = self._engine.settings
         channel = await settings.get(PLATFORM, guild, MODCHANNEL_KEY)
@@ -554,7 +545,7 @@ class DiscordAdapter:
                 "(open cases are posted there when it is set)"
             )
         if card.message_url is None:
-            card = _with_url(card)
+            card = with_jump_url(card)
         embed, view = card_embed(card), card_view(card)
         gate = self._card_locks.setdefault(card.case_id, _Gate())
         gate.users += 1
@@ -568,7 +559,7 @@ class DiscordAdapter:
 
     async def _post_card(
         self,
-        client: _Client,
+        client: ChannelwatchClient,
         card: CaseCard,
         channel: str,
         embed: discord.Embed,
@@ -590,7 +581,7 @@ class DiscordAdapter:
                 except discord.NotFound:
                     pass  # the card was deleted by hand: post a fresh one
             msg = await client.get_partial_messageable(int(channel), guild_id=int(guild)).send(
-                embed=embed, view=view, allowed_mentions=_NONE
+                embed=embed, view=view, allowed_mentions=NO_MENTIONS
             )
             await settings.set(PLATFORM, guild, CARD_KEY + card.case_id, f"{channel}:{msg.id}")
         except discord.NotFound as exc:
@@ -604,9 +595,7 @@ class DiscordAdapter:
 
     async def sync_automod(self, guild_id: str) -> bool:
         """Make the server's AutoMod rule hold its confirmed contacts. True when it changed."""
-        from adapters.discord._automod import sync_rule
-
-        return await sync_rule(self, guild_id)
+        return await self._automod.sync(guild_id)
 
     # -- helpers for the client, buttons and commands -----------------------------------------
 
@@ -624,9 +613,10 @@ class DiscordAdapter:
             )
             for case in cases:
                 if not await self._engine.settings.get(PLATFORM, guild, CARD_KEY + case.id):
-                    await self.escalate(_with_url(card_from_case(case)))
+                    await self.escalate(with_jump_url(card_from_case(case)))
         except Exception:
             _log.exception("posting open cases to the new moderators' channel failed")
+
 
 class _Gate:
     """A lock plus a count of its users, so the per-case map only holds cases in progress."""
@@ -636,12 +626,6 @@ class _Gate:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
-
-
-def _with_url(card: CaseCard) -> CaseCard:
-    ref = card.ref
-    url = jump_url(ref.community_id, ref.channel_id, ref.message_id)
-    return CaseCard(**{**{f: getattr(card, f) for f in card.__slots__}, "message_url": url})
 
 
 def _clip(text: str, limit: int) -> str:

@@ -18,18 +18,30 @@ AutoMod needs the Manage Server permission, which is why the sync is opt-in
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+import discord
 import phonenumbers
+
+from adapters.discord._constants import MODCHANNEL_KEY, PLATFORM
+from core import CaseFilter, CaseStatus
+
+if TYPE_CHECKING:
+    from adapters.discord._adapter import DiscordAdapter
 
 __all__ = [
     "BLOCK_MESSAGE",
     "MAX_KEYWORDS",
     "RULE_NAME",
+    "AutoModSync",
     "automod_terms",
     "rule_payload",
 ]
 
+_log = logging.getLogger("channelwatch.discord")
 RULE_NAME = "channelwatch: confirmed smuggling contacts"
 MAX_KEYWORDS = 1000
 MAX_KEYWORD_CHARS = 60
@@ -133,3 +145,95 @@ def rule_payload(
         "actions": actions,
         "enabled": True,
     }
+
+
+class AutoModSync:
+    """Keeps each server's rule in step with its confirmed cases, for one adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, *, delay: float = 2.0) -> None:
+        self.adapter = adapter
+        self.delay = delay  # debounce: a burst of confirmations makes one update
+        self.pending: set[str] = set()
+        self.refused: set[str] = set()  # servers without Manage Server (logged once each)
+
+    async def run(self) -> None:
+        """Sync every server once, then again whenever one of its cases changes (debounced)."""
+        subscribe = getattr(self.adapter.engine, "subscribe", None)
+        unsubscribe = getattr(self.adapter.engine, "unsubscribe", None)
+        queue: asyncio.Queue[dict[str, Any]] | None = subscribe() if subscribe else None
+        try:
+            self.pending.update(str(g.id) for g in self.adapter.client.guilds)
+            while True:
+                if self.pending:
+                    await asyncio.sleep(self.delay)
+                    pending, self.pending = self.pending, set()
+                    for guild in sorted(pending):
+                        try:
+                            await self.sync(guild)
+                        except Exception:
+                            _log.exception("AutoMod sync failed for server %s", guild)
+                if queue is None:
+                    return
+                event = await queue.get()
+                if event.get("type") == "case" and event.get("platform") == PLATFORM:
+                    self.pending.add(str(event.get("community_id")))
+        finally:
+            if queue is not None and unsubscribe is not None:
+                unsubscribe(queue)
+
+    async def sync(self, guild_id: str) -> bool:
+        """Make the server's AutoMod rule hold its confirmed contacts. True when it changed."""
+        client = self.adapter.http_client()
+        cases = await self.adapter.engine.review.list_cases(
+            CaseFilter(
+                statuses=(CaseStatus.CONFIRMED,),
+                platform=PLATFORM,
+                communities=[(PLATFORM, guild_id)],
+                limit=5000,
+            )
+        )
+        cases.sort(key=lambda c: c.updated_at, reverse=True)  # newest first: they win the limits
+        indicators = [
+            (str(e.get("kind")), str(e.get("value")))
+            for c in cases
+            for e in c.entities
+            if e.get("kind") in INDICATOR_KINDS and e.get("value")
+        ]
+        keywords, regexes = automod_terms(indicators)
+        try:
+            rules = await client.http.get_auto_moderation_rules(int(guild_id))
+            me = str(client.user.id) if client.user else ""
+            ours = next(
+                (r for r in rules if r.get("name") == RULE_NAME and r.get("creator_id") == me),
+                None,
+            )
+            metadata = {"keyword_filter": keywords, "regex_patterns": regexes}
+            reason = "channelwatch: contacts confirmed by moderators"
+            if ours is None:
+                if not keywords and not regexes:
+                    return False
+                alert = await self.adapter.engine.settings.get(PLATFORM, guild_id, MODCHANNEL_KEY)
+                payload = rule_payload(keywords, regexes, alert)
+                await client.http.create_auto_moderation_rule(
+                    int(guild_id), reason=reason, **payload
+                )
+                return True
+            current: Any = ours.get("trigger_metadata") or {}
+            if (
+                current.get("keyword_filter", []) == keywords
+                and current.get("regex_patterns", []) == regexes
+            ):
+                return False
+            await client.http.edit_auto_moderation_rule(
+                int(guild_id), int(ours["id"]), reason=reason, trigger_metadata=metadata
+            )
+            return True
+        except discord.Forbidden:
+            if guild_id not in self.refused:
+                self.refused.add(guild_id)
+                _log.warning(
+                    "AutoMod sync is on but server %s did not give channelwatch Manage Server; "
+                    "confirmed contacts are not blocked by AutoMod there",
+                    guild_id,
+                )
+            return False

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from adapters.discord import _interactions
+
 if TYPE_CHECKING:
     from adapters.discord._adapter import DiscordAdapter
 
@@ -32,7 +34,7 @@ class ChannelwatchGroup(app_commands.Group):
         name="setup", description="Check the bot's permissions and configuration in this server"
     )
     async def setup(self, interaction: discord.Interaction[Any]) -> None:
-        await self.adapter.cmd_setup(interaction)
+        await _interactions.setup(self.adapter, interaction)
 
     @app_commands.command(
         name="modchannel", description="Choose the channel where review cards are posted"
@@ -41,8 +43,8 @@ class ChannelwatchGroup(app_commands.Group):
     async def modchannel(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel
     ) -> None:
-        await self.adapter.cmd_modchannel(interaction, channel)
+        await _interactions.modchannel(self.adapter, interaction, channel)
 
     @app_commands.command(name="status", description="Policy in force and the last 24 hours")
     async def status(self, interaction: discord.Interaction[Any]) -> None:
-        await self.adapter.cmd_status(interaction)
+        await _interactions.status(self.adapter, interaction)

@@ -8,13 +8,21 @@ view object has to be kept in memory or re-attached to the message.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import discord
 
 from core import Case, CaseCard, CaseStatus, Entity, Reason
 
-__all__ = ["ReviewButton", "card_embed", "card_from_case", "card_view", "jump_url"]
+__all__ = [
+    "ReviewButton",
+    "card_embed",
+    "card_from_case",
+    "card_view",
+    "jump_url",
+    "with_jump_url",
+]
 
 _PRIORITY_COLOURS = {"urgent": 0xD83C3E, "high": 0xE67E22, "normal": 0xF1C40F}
 _RESOLVED_COLOUR = 0x95A5A6
@@ -119,10 +127,12 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
         return cls(match["action"], match["case"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        from adapters.discord._interactions import review_button
+
         adapter = getattr(interaction.client, "channelwatch", None)
         if adapter is None:  # pragma: no cover - only our client class registers this item
             return
-        await adapter.on_review_button(interaction, self.action, self.case_id)
+        await review_button(adapter, interaction, self.action, self.case_id)
 
 
 def card_view(card: CaseCard) -> discord.ui.View:
@@ -170,3 +180,10 @@ def card_from_case(case: Case) -> CaseCard:
         created_at=case.created_at,
         extra=extra,
     )
+
+
+def with_jump_url(card: CaseCard) -> CaseCard:
+    """The card with ``message_url`` pointing at where the message was."""
+    ref = card.ref
+    url = jump_url(ref.community_id, ref.channel_id, ref.message_id)
+    return dataclasses.replace(card, message_url=url)

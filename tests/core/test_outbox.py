@@ -224,3 +224,16 @@ async def test_actions_queued_by_another_process_are_swept_up(tmp_path: Path) ->
         store = SQLiteStore(tmp_path / "cw.db")
         assert all(a.status == "done" for a in store.actions_for_message(d.ref))
         store.close()
+
+
+async def test_hides_overtake_queued_notices_and_cards(tmp_path: Path) -> None:
+    """In a backlog, every offer's hide is dispatched before earlier offers' notices and cards."""
+    async with running_engine(tmp_path, start=False) as (engine, adapter):
+        for n in range(3):
+            await engine.submit(event(OFFER, msg=str(n), author=f"u{n}"))
+        engine._outbox._concurrency = 1  # one slot: the dispatch order is fully observable
+        await engine.start()
+        await engine.wait_idle()
+        methods = [c.method for c in adapter.calls]
+        assert methods[:3] == ["hide", "hide", "hide"], methods
+        assert methods.index("escalate") > methods.index("post_notice")
