@@ -21,6 +21,7 @@ How a verdict is reached (all weights in ``config/detection.toml``):
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import tomllib
@@ -184,8 +185,13 @@ class Detector:
 
     @classmethod
     def load(cls, config_dir: Path | None = None) -> Detector:
-        """The detector for ``config_dir`` (default: the package's ``config/``), built once."""
-        root = Path(config_dir).resolve() if config_dir is not None else DEFAULT_CONFIG_DIR
+        """The detector for ``config_dir`` (default: ``$CHANNELWATCH_CONFIG_DIR`` or the
+        package's ``config/``), built once per directory and shared (it is immutable)."""
+        if config_dir is None:
+            override = os.environ.get("CHANNELWATCH_CONFIG_DIR")
+            root = Path(override).resolve() if override else DEFAULT_CONFIG_DIR
+        else:
+            root = Path(config_dir).resolve()
         with _CACHE_LOCK:
             cached = _CACHE.get(root)
             if cached is None:
@@ -226,7 +232,11 @@ class Detector:
         found: dict[str, dict[str, None]] = {}
         for hit in self.lexicon.match(folded):
             found.setdefault(hit.category, {})[hit.term] = None
-        if self._emoji_re is not None and self._emoji_re.search(surface) is not None:
+        if (
+            self._emoji_re is not None
+            and not surface.isascii()
+            and self._emoji_re.search(surface) is not None
+        ):
             for emoji, cat in self._emoji:
                 if emoji in surface:
                     found.setdefault(cat, {})[emoji] = None

@@ -382,11 +382,11 @@ class EntityExtractor:
         return out
 
 
+_ASCII_DIGIT_RE = re.compile("[0-9]")
+
+
 def _has_ascii_digit(s: str) -> bool:
-    for d in "0123456789":
-        if d in s:
-            return True
-    return False
+    return _ASCII_DIGIT_RE.search(s) is not None
 
 
 def _amount(text: str) -> float:
@@ -404,6 +404,10 @@ def _parse_phone(text: str, regions: Sequence[str]) -> str | None:
     cleaned = text
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
+    if not cleaned.startswith(("+", "0", "(0")):
+        # Written without a country code a number starts with its trunk prefix "0" in every
+        # region we guess; anything else is a year, an amount or a count ("(2016) 388.201").
+        return None
     candidates: Sequence[str | None] = (None,) if cleaned.startswith("+") else regions
     possible: str | None = None
     for region in candidates:

@@ -17,9 +17,8 @@ Only the first :data:`SAMPLE` characters are looked at, so the cost is bounded.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
-from itertools import chain
+from operator import itemgetter
 
 from core._normalise import fold
 
@@ -98,10 +97,15 @@ class LanguageIdentifier:
             if not hits:
                 return hint if hint in self._known else "und"
             # ASCII words can only be common words of Latin-script packs: count them in C.
-            counts = Counter(chain.from_iterable(hits))
-            ranked_latin = counts.most_common(2)
-            best_latin, top = ranked_latin[0]
-            second = ranked_latin[1][1] if len(ranked_latin) > 1 else 0
+            counts: dict[str, int] = {}
+            for langs in hits:
+                for lang in langs:
+                    counts[lang] = counts.get(lang, 0) + 1
+            if len(counts) == 1:
+                (best_latin, top), second = next(iter(counts.items())), 0
+            else:
+                ranked_latin = sorted(counts.items(), key=itemgetter(1), reverse=True)
+                (best_latin, top), second = ranked_latin[0], ranked_latin[1][1]
             decisive_latin = top >= _MIN_SCORE and top > second
             if hint in _LATIN_SET and (not decisive_latin or counts.get(hint, 0) >= top):
                 return hint

@@ -244,7 +244,12 @@ class Lexicon:
 
     def match(self, folded: str) -> list[TermHit]:
         """The hits in a folded text after masking (see :data:`MASKING`), in text order."""
-        spans = [(end - length + 1, end, hits) for end, (length, hits) in self.iter_folded(folded)]
+        if self._empty or not folded:
+            return []
+        spans = [
+            (end - length + 1, end, hits)
+            for end, (length, hits) in self._automaton.iter(f" {folded} ")
+        ]
         if not spans:
             return []
         out: list[TermHit] = []

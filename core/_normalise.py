@@ -250,6 +250,45 @@ _WORDS_KEEP = _WordCache(_KEEP_TABLE)  # text that looks Vietnamese: diacritics 
 _ADJACENT_SINGLES_RE = re.compile(r"(?<!\S)\S \S(?!\S)")
 
 
+def _rejoin(s: str, token_re: re.Pattern[str], words: _WordCache) -> str:
+    """Fold ``s`` joining runs of one-letter words that share the same gap: "b o a t" →
+    "boat", and "B O A T  T O  U K" (letters one space apart, words two) → "boat to uk".
+
+    A digit or leet symbol may sit inside a run ("b 0 a t") but never starts or ends it, so
+    "C a l a i s 2 5 0 0" gives "calais 2 5 0 0". French "il y a" becomes "il ya" — in the
+    lexicon too, so nothing is lost. After this no two joinable one-letter words are left side
+    by side, which keeps folding idempotent.
+    """
+    raw = [(m.start(), m.end()) for m in token_re.finditer(s)]
+    folded = [words[s[a:b]] for a, b in raw]
+    out: list[str] = []
+    i, n = 0, len(raw)
+    while i < n:
+        f = folded[i]
+        if len(f) == 1 and f.isalpha():
+            gap = s[raw[i][1] : raw[i + 1][0]] if i + 1 < n else ""
+            j = i + 1
+            while j < n and len(folded[j]) == 1 and s[raw[j - 1][1] : raw[j][0]] == gap:
+                if folded[j].isalpha():
+                    j += 1
+                elif (
+                    j + 1 < n
+                    and len(folded[j + 1]) == 1
+                    and folded[j + 1].isalpha()
+                    and s[raw[j][1] : raw[j + 1][0]] == gap
+                ):
+                    j += 1  # a digit or symbol between two letters of the run
+                else:
+                    break
+            if j - i >= 2:
+                out.append("".join(folded[i:j]))
+                i = j
+                continue
+        out.append(f)
+        i += 1
+    return " ".join(filter(None, map(words.__getitem__, out)))
+
+
 def _join_singles(toks: list[str]) -> tuple[list[str], bool]:
     """Join runs of two or more one-letter words: "b o a t", "b-o-a-t" (after splitting), "U K".
 
@@ -309,11 +348,15 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
     out = " ".join(filter(None, map(words.__getitem__, toks)))
     # Words spelled out letter by letter ("b o a t", "b-o-a-t", "U K") are joined after each
     # letter is folded (so "b 0 a t" and "βοат" work too), then the joined word is folded
-    # again. Joining cannot create new runs, so folding stays idempotent.
+    # again. Rare, so the cheap test on the result comes first.
     if _ADJACENT_SINGLES_RE.search(out) is not None:
-        again, changed = _join_singles(out.split(" "))
-        if changed:
-            out = " ".join(filter(None, map(words.__getitem__, again)))
+        out = _rejoin(s, _TOKEN_ASCII_RE if ascii_only else _TOKEN_RE, words)
+        # Letters the gapped rule left side by side (uneven gaps, "a:0;a") are joined as a
+        # second reading of the result would join them: so folding stays idempotent.
+        if _ADJACENT_SINGLES_RE.search(out) is not None:
+            again, changed = _join_singles(out.split(" "))
+            if changed:
+                out = " ".join(filter(None, map(words.__getitem__, again)))
     return out
 
 

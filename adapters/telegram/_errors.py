@@ -40,7 +40,7 @@ __all__ = [
 
 # Loggers that see request URLs (``https://api.telegram.org/bot<TOKEN>/method``) or PTB's own
 # debug lines (``Set Bot API URL: ...<TOKEN>``). httpx logs every request URL at INFO.
-_URL_LOGGERS = ("httpx", "httpcore")
+_URL_LOGGERS = ("httpx", "httpcore", "aiohttp.client")
 _PTB_LOGGERS = ("telegram", "telegram.Bot", "telegram.ext", "telegram.request")
 
 # Descriptions (lower-cased fragments) meaning the goal of the action already holds.

@@ -141,3 +141,20 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
         [*cmd, "scan", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60
     )
     assert missing.returncode == 1
+
+
+class _FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": OFFER}) + "\n", encoding="utf-8")
+    fake = _FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake)
+    assert main(["scan", str(src)]) == 0
+    assert "scanning" in fake.getvalue()  # rich drew the bar on (our fake) terminal
+    assert _lines(capsys.readouterr().out)[0]["label"] == "offer"  # stdout stays pure JSON

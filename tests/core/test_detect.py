@@ -226,3 +226,14 @@ def test_lexicon_of_fifty_thousand_terms() -> None:
     assert lex.term_count == 50_001
     hits = [h.term for _, h in lex.find("boat to place01234x and places")]
     assert hits == ["boat", "place01234x"]
+
+
+def test_environment_points_at_another_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lang").mkdir()
+    shutil.copy(DEFAULT_CONFIG_DIR / "lang" / "fr.toml", tmp_path / "lang" / "fr.toml")
+    default = Detector.load()
+    monkeypatch.setenv("CHANNELWATCH_CONFIG_DIR", str(tmp_path))
+    custom = Detector.load()
+    assert custom is not default and set(custom.packs) == {"fr"}

@@ -93,6 +93,9 @@ def test_non_string_input_is_tolerated() -> None:
         ("ＢＯＡＴ", "boat"),
         ("l'Angleterre", "l angletere"),  # French elision splits; stretching squeezes "tt"
         ("B o a t to U K from C a l a i s 2 5 0 0", "boat to uk from calais 2 5 0 0"),
+        ("B O A T  T O  U K", "boat to uk"),  # letters one space apart, words two
+        ("b-o-a-t t-o u-k", "boat to uk"),
+        ("a:0;a", "aoa"),  # uneven gaps still fold to a fixed point
         ("z̷̢̛a̴l̸g̶o̷", "zalgo"),  # stacked combining marks are dropped
     ],
 )
