@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import logging
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import tempfile
@@ -191,7 +192,7 @@ def _report_steady(result: dict[str, Any], rate: float) -> None:
         f"p50 {statistics.median(lat):.1f} ms, p90 {percentile(lat, 90):.1f} ms, "
         f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms; "
         f"bot CPU {1000 * result['bot_cpu_s'] / len(lat):.1f} ms/offer "
-        f"({result['api_calls']} Bot API calls)",
+        f"({result['api_calls']} Bot API calls; load average {os.getloadavg()[0]:.1f})",
         flush=True,
     )
 
@@ -220,7 +221,8 @@ async def main() -> None:
             result = await run(tmp, scenario, n)
             print(
                 f"flood of {n} {label}: {n / result['elapsed']:.0f} msg/s sustained; "
-                f"bot CPU {1000 * result['bot_cpu_s'] / n:.2f} ms/message",
+                f"bot CPU {1000 * result['bot_cpu_s'] / n:.2f} ms/message; "
+                f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
 

@@ -15,6 +15,6 @@ CONFIG_DIR = Path(__file__).resolve().parent
 
 
 def config_dir() -> Path:
-    """The directory to read shipped data from: ``$CHANNELWATCH_CONFIG_DIR`` or :data:`CONFIG_DIR`."""
+    """Where to read shipped data from: ``$CHANNELWATCH_CONFIG_DIR`` or :data:`CONFIG_DIR`."""
     override = os.environ.get("CHANNELWATCH_CONFIG_DIR")
     return Path(override) if override else CONFIG_DIR

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ActionError",
     "Adapter",
-    "CaseCard",
     "Capability",
+    "CaseCard",
     "PermanentActionError",
     "RecipientUnreachable",
     "RetryableActionError",
@@ -106,13 +106,17 @@ class Adapter(Protocol):
 
     async def hide(self, ref: MessageRef) -> None: ...
 
-    async def post_notice(self, community_id: str, channel_id: str, text: str, *, lang: str) -> None: ...
+    async def post_notice(
+        self, community_id: str, channel_id: str, text: str, *, lang: str
+    ) -> None: ...
 
     async def send_private(self, community_id: str, user_id: str, text: str, *, lang: str) -> None:
         """Raise :class:`RecipientUnreachable` when the platform will not deliver it."""
         ...
 
-    async def timeout(self, community_id: str, user_id: str, seconds: int, *, reason: str) -> None: ...
+    async def timeout(
+        self, community_id: str, user_id: str, seconds: int, *, reason: str
+    ) -> None: ...
 
     async def ban(self, community_id: str, user_id: str, *, reason: str) -> None: ...
 

@@ -57,12 +57,19 @@ _REASON_TEXT: dict[str, str] = {
     "imminent": "names a near departure time",
     "counter": "context pointing away from an offer (news, warnings, help, legal travel)",
     "seeking": "asks about a crossing route",
+    "crossing": "speaks of a crossing or of those who arrange one",
+    "reply": "answers another user with sales terms",
 }
-_WHAT = ("route", "vehicle", "documents")
-_DEAL = ("commercial", "price", "contact", "messenger", "phone", "link")
-# Without one of these categories no label but "none" is possible (see _score).
-_DECISIVE = frozenset({"route", "vehicle", "documents", "seeking", "seeking_cue"})
+# The domain anchors: what an offer sells (a route, a vehicle, documents, the crossing itself).
+_WHAT = ("route", "vehicle", "documents", "crossing")
+# The deal: how it is sold.
+_DEAL = ("commercial", "price", "contact", "messenger", "phone", "link", "handle")
 _STRONG_DEAL = ("commercial", "phone", "link")
+# Categories that count only when their pack's language is the message's (function words).
+_OWN_LANGUAGE = frozenset({"question", "seeking_cue"})
+# Categories worth scoring a message for even when it has no entity (the others, "counter",
+# "imminent", "question"..., cannot change a label on their own).
+_SCORED = frozenset({*_WHAT, *_DEAL, "seeking", "seeking_cue"})
 _AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle")
 
 
@@ -84,6 +91,8 @@ class DetectorConfig:
     plausible_prices: dict[str, tuple[float, float]]
     per_person: tuple[str, ...] = ()
     min_per_person_amount: float = 100.0
+    price_labels: tuple[str, ...] = ()
+    not_units: frozenset[str] = frozenset()
     neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deal_stop: tuple[str, ...] = ()
@@ -111,6 +120,10 @@ class DetectorConfig:
             emoji=lists("emoji"),
             per_person=tuple(str(w) for w in data.get("per_person", {}).get("words", ())),
             min_per_person_amount=float(data.get("per_person", {}).get("min_amount", 100)),
+            price_labels=tuple(str(w) for w in data.get("price_labels", {}).get("words", ())),
+            not_units=frozenset(
+                fold(_surface(str(w))) for w in data.get("not_units", {}).get("words", ())
+            ),
             neutral=lists("neutral"),
             extra_terms=lists("extra_terms"),
             deal_stop=tuple(str(w) for w in data.get("deal_words", {}).get("stop", ())),
@@ -168,12 +181,18 @@ class Detector:
         self.entities = EntityExtractor(
             currencies=config.currencies,
             multipliers=config.multipliers,
-            extra_units=[t for p in packs.values() for t in p.terms.get("currency", ())],
+            extra_units=[
+                t
+                for p in packs.values()
+                for t in p.terms.get("currency", ())
+                if fold(_surface(t)) not in config.not_units
+            ],
             messenger_words=messenger_words,
             max_per_kind=config.max_entities_per_kind,
             max_phone_candidates=config.max_phone_candidates,
             per_person=config.per_person,
             min_per_person_amount=config.min_per_person_amount,
+            price_labels=config.price_labels,
         )
         self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items if e]
         # one C-level scan for "is there any configured emoji at all" before the per-emoji tests
@@ -228,9 +247,14 @@ class Detector:
         folded = norm.folded
         surface = norm.surface
 
+        lang = self.langid.identify(surface, lang_hint, folded)
         # Lexicon: category -> distinct pack terms (as the pack writes them), in order seen.
+        # Question words are short function words that collide across languages (Persian کی
+        # "who" is Pashto کې "in" once folded): they count only in their own language.
         found: dict[str, dict[str, None]] = {}
         for hit in self.lexicon.match(folded):
+            if hit.category in _OWN_LANGUAGE and hit.lang != lang and lang != "und":
+                continue
             found.setdefault(hit.category, {})[hit.term] = None
         if (
             self._emoji_re is not None
@@ -241,11 +265,14 @@ class Detector:
                 if emoji in surface:
                     found.setdefault(cat, {})[emoji] = None
 
-        lang = self.langid.identify(surface, lang_hint, folded)
-        entities = self.entities.extract(surface, lang, messengers="messenger" in found)
-        if not found or _DECISIVE.isdisjoint(found):
-            # Most messages: no route, vehicle, documents or seeking phrase, so neither an offer
-            # nor a seeker whatever else matched; the entities are still reported.
+        # Entities are extracted from every message (each extractor is gated by a cheap test of
+        # its own: a digit, an "@", a "/"), whatever the lexicon found, and feed the score.
+        entities = self.entities.extract(
+            surface, lang, messengers="messenger" in found or "signal" in surface
+        )
+        if not entities and (not found or _SCORED.isdisjoint(found)):
+            # Most messages: nothing that could make a deal, a crossing or a question about
+            # one; neither an offer nor a seeker whatever else matched.
             if "imminent" in found:
                 entities.extend(Entity("time", t, t) for t in list(found["imminent"])[:5])
             return Verdict(Label.NONE, 0.0, lang, tuple(entities), normalised=folded)
@@ -264,68 +291,134 @@ class Detector:
         for ent in entities:
             kinds.setdefault(ent.kind, []).append(ent)
         entities = list(entities)
+        w = self._w
+        counter_terms = list(found.get("counter", ()))
+        # Help, jobs, parcels and news carry phone numbers, prices and "call us" as a matter of
+        # course: in their company those signals say little about a smuggling deal, so they
+        # count for less (sales terms and the crossing vocabulary keep their full weight).
+        damp = w.get("counter_deal_factor", 1.0) if counter_terms else 1.0
 
         # Signals: name -> (terms shown in the reason, weight). Order = order of the reasons.
-        w = self._w
         signals: dict[str, tuple[list[str], float]] = {}
-        for cat in ("route", "vehicle", "documents", "commercial", "contact"):
+        for cat in _WHAT:
             terms = list(found.get(cat, ()))
             if terms:
                 extra = w.get(f"{cat}_extra", 0.0) if len(terms) > 1 else 0.0
                 signals[cat] = (terms, w.get(cat, 0.0) + extra)
+        # The anchors together weigh at most this much: a news report naming the route, the
+        # boat and the smugglers is still no deal, so the deal signals must carry the rest.
+        anchor_total = sum(signals[k][1] for k in _WHAT if k in signals)
+        anchor_max = w.get("anchor_max", 1.0)
+        if anchor_total > anchor_max:
+            scale = anchor_max / anchor_total
+            for k in _WHAT:
+                if k in signals:
+                    signals[k] = (signals[k][0], signals[k][1] * scale)
+        if "commercial" in found:
+            terms = list(found["commercial"])
+            extra = w.get("commercial_extra", 0.0) if len(terms) > 1 else 0.0
+            sales_damp = w.get("counter_sales_factor", 1.0) if counter_terms else 1.0
+            signals["commercial"] = (terms, (w.get("commercial", 0.0) + extra) * sales_damp)
+        if "contact" in found:
+            signals["contact"] = (list(found["contact"]), w.get("contact", 0.0) * damp)
+        reach = "contact" in signals
         # Words of sales/contact phrases when no phrase matched whole: two distinct ones count.
         for cat in ("commercial", "contact"):
             words = list(found.get(f"{cat}_word", ()))
             if cat not in signals and len(words) >= 2:
-                signals[cat] = (words, w.get(f"{cat}_words", 0.0))
-        if found.get("messenger"):
-            signals["messenger"] = (list(found["messenger"]), w.get("messenger", 0.0))
+                signals[cat] = (words, w.get(f"{cat}_words", 0.0) * (damp if cat == "contact" else 1))
         contacts = kinds.get("contact", [])
-        links = [e.value for e in contacts if "/" in e.text or ":" in e.text]
+        # A contact the extractor tied to a messenger ("signal: +44...", "whatsapp @x") names
+        # the messenger as surely as the word does.
+        named = [e.value.split(":", 1)[0] for e in contacts if not e.value.startswith("handle:")]
+        messengers = list(dict.fromkeys([*found.get("messenger", ()), *named]))
+        if messengers:
+            signals["messenger"] = (messengers, w.get("messenger", 0.0) * damp)
+        # Links and accounts named on a messenger ("t.me/x", "telegram @x"); a phone number
+        # named on one is already the phone signal.
+        links = [
+            e.value
+            for e in contacts
+            if "/" in e.text
+            or ":" in e.text
+            or not e.value.startswith(("handle:", f"{e.value.split(':', 1)[0]}:+"))
+        ]
         if links:
-            signals["link"] = (links, w.get("link", 0.0))
+            signals["link"] = (links, w.get("link", 0.0) * damp)
         if kinds.get("phone"):
-            signals["phone"] = ([e.value for e in kinds["phone"]], w.get("phone", 0.0))
+            signals["phone"] = ([e.value for e in kinds["phone"]], w.get("phone", 0.0) * damp)
+        reach = reach or "phone" in signals or "link" in signals
         handles = [e.value for e in contacts if e.value.startswith("handle:")]
         if handles and not links:
-            signals["handle"] = (handles, w.get("handle", 0.0))
+            signals["handle"] = (handles, w.get("handle", 0.0) * damp)
         prices = [e.value for e in kinds.get("price", ()) if self._plausible(e.value)]
         if prices:
-            signals["price"] = (prices, w.get("price", 0.0))
+            signals["price"] = (prices, w.get("price", 0.0) * damp)
         times = list(found.get("imminent", ())) + [e.value for e in kinds.get("time", ())]
         if times:
             signals["imminent"] = (times, w.get("imminent", 0.0))
 
-        counter_terms = list(found.get("counter", ()))
+        # A reply ("@name ...") with sales terms: the seller answering someone who asked, whose
+        # question (the route, the boat) is in the thread, not in this message. The domain
+        # notes it: contact details posted in reply to a seeker are themselves offers.
+        if "commercial" in found and surface.lstrip().startswith("@"):
+            handle = surface.lstrip().split(None, 1)[0]
+            signals["reply"] = ([handle], w.get("reply", 0.0))
         counter = min(w.get("counter", 0.0) * len(counter_terms), w.get("counter_max", 1.0))
-        what = any(k in signals for k in _WHAT)
+        anchors = [k for k in (*_WHAT, "reply") if k in signals]
+        what = bool(anchors)
+        topic = any(k in signals for k in _WHAT)
         deal = any(k in signals for k in _DEAL)
         raw = sum(weight for _, weight in signals.values())
-        offer_score = _clamp(raw - counter)
+        if what and reach:
+            # The crossing together with a way to reach the seller (a number, a messenger
+            # account, "dm me"): the shape of an ad, more than the sum of its parts.
+            raw += w.get("combination", 0.0)
+        offer_score = _clamp(round(raw - counter, 6))  # (rounded: 0.15 + 0.2 + 0.1 + 0.05 is 0.5)
 
+        # Seeking is compositional: a question (a seeking phrase, a question word or opener of
+        # the language, a question mark) about the crossing (a route, vehicle, documents or the
+        # crossing itself), without the seller's signals.
         # A seeking phrase that a pack also lists as a route ("the uk road") says nothing more.
         topic_terms = {t for cat in _WHAT for t in found.get(cat, ())}
         seeking_terms = [t for t in found.get("seeking", ()) if t not in topic_terms]
-        cue_terms = list(found.get("seeking_cue", ()))
+        cue_terms = [
+            t
+            for cat in ("question", "seeking_cue")
+            for t in found.get(cat, ())
+            if t not in topic_terms
+        ]
+        qmark = "?" in surface or "؟" in surface or "፧" in surface
         seek_score = 0.0
         phrase = bool(seeking_terms)
-        if seeking_terms or (cue_terms and what):
-            if seeking_terms:
+        asking = phrase or bool(cue_terms)
+        if phrase or (topic and (cue_terms or qmark)):
+            if phrase:
                 seek_score = w.get("seeking", 0.0)
                 if len(seeking_terms) > 1:
                     seek_score += w.get("seeking_extra", 0.0)
-            else:
+            elif cue_terms:
                 seeking_terms = cue_terms
                 seek_score = w.get("seeking_cue", 0.0)
-            if what:
+            else:
+                seeking_terms = [surface[i] for i in (surface.find(q) for q in "?؟፧") if i >= 0][
+                    :1
+                ]
+                seek_score = w.get("seeking_mark", 0.0)
+            if topic:
                 seek_score += w.get("seeking_topic", 0.0)
-            if "?" in surface or "؟" in surface or "፧" in surface:
+                if len(anchors) > 1:
+                    seek_score += w.get("seeking_topic_extra", 0.0)
+            if qmark:
                 seek_score += w.get("seeking_question", 0.0)
-            seek_score = _clamp(seek_score - w.get("seeking_counter", 0.0) * len(counter_terms))
-            # Seekers ask to be contacted and say what they can pay: with a seeking phrase those
-            # signals no longer speak for an offer; only sales terms, numbers and links do. (A
-            # question opener alone does not do this: ads open with "Want to go to UK?" too.)
-            if phrase:
+            seek_score = _clamp(
+                round(seek_score - w.get("seeking_counter", 0.0) * len(counter_terms), 6)
+            )
+            # Seekers ask to be contacted and say what they can pay: when they ask in words
+            # (a seeking phrase, a question word) those signals no longer speak for an offer;
+            # only sales terms, numbers and links do. (A question mark alone does not do this:
+            # ads open with "Want to go to UK?" too.)
+            if asking:
                 offer_score = _clamp(
                     offer_score - sum(signals[k][1] for k in _AMBIGUOUS_FOR_SEEKERS if k in signals)
                 )
@@ -336,7 +429,7 @@ class Detector:
             what
             and deal
             and offer_score >= cfg.offer_threshold
-            and offer_score >= seek_score + (cfg.offer_over_seeking if seeking_terms else 0.0)
+            and offer_score >= seek_score + (cfg.offer_over_seeking if seek_score else 0.0)
         ):
             label, score = Label.OFFER, offer_score
         elif seek_score >= cfg.seeking_threshold:
@@ -356,7 +449,7 @@ class Detector:
                 Reason("counter", tuple(counter_terms[:8]), -counter,
                        f"{_REASON_TEXT['counter']}: {', '.join(counter_terms[:5])}")
             )  # fmt: skip
-        if seeking_terms:
+        if seeking_terms and seek_score > 0:
             reasons.append(
                 Reason("seeking", tuple(seeking_terms[:8]), seek_score,
                        f"{_REASON_TEXT['seeking']}: {', '.join(seeking_terms[:5])}")

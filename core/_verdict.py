@@ -39,7 +39,9 @@ class Entity:
 class Reason:
     """One signal that fired, on which words, and what it contributed to the score."""
 
-    signal: str  # e.g. "route", "vehicle", "commercial", "contact", "documents", "seeking", "counter"
+    signal: (
+        str  # e.g. "route", "vehicle", "commercial", "contact", "documents", "seeking", "counter"
+    )
     terms: tuple[str, ...]
     weight: float
     text: str  # human-readable; for seekers never worded as an accusation

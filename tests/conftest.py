@@ -1,4 +1,4 @@
-"""Shared test fixtures. Tests mirror the source tree: tests/core, tests/adapters/..., tests/bots."""
+"""Shared test fixtures. Tests mirror the source tree: tests/core, tests/adapters, tests/bots."""
 
 from __future__ import annotations
 
