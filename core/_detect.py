@@ -55,10 +55,11 @@ _REASON_TEXT: dict[str, str] = {
     "link": "links a messenger account",
     "handle": "gives an account handle",
     "imminent": "names a near departure time",
-    "counter": "context pointing away from an offer (news, warnings, help, legal travel)",
+    "counter": "context of news, warnings, help or legal travel",
     "seeking": "asks about a crossing route",
     "crossing": "speaks of a crossing or of those who arrange one",
     "reply": "answers another user with sales terms",
+    "everyday_price": "quotes an everyday price (a fare, a parcel rate)",
 }
 # The domain anchors: what an offer sells (a route, a vehicle, documents, the crossing itself).
 _WHAT = ("route", "vehicle", "documents", "crossing")
@@ -66,7 +67,7 @@ _WHAT = ("route", "vehicle", "documents", "crossing")
 _DEAL = ("commercial", "price", "contact", "messenger", "phone", "link", "handle")
 _STRONG_DEAL = ("commercial", "phone", "link")
 # Categories that count only when their pack's language is the message's (function words).
-_OWN_LANGUAGE = frozenset({"question", "seeking_cue"})
+_OWN_LANGUAGE = frozenset({"question", "seeking_cue", "commercial_word", "contact_word"})
 # Categories worth scoring a message for even when it has no entity (the others, "counter",
 # "imminent", "question"..., cannot change a label on their own).
 _SCORED = frozenset({*_WHAT, *_DEAL, "seeking", "seeking_cue"})
@@ -171,7 +172,6 @@ class Detector:
             for word in words
         )
         entries.extend(extra)
-        self.lexicon = Lexicon(entries)
         self.langid = LanguageIdentifier({code: p.common for code, p in packs.items()})
         messenger_words = {
             w.casefold(): platform for platform, words in config.messengers.items() for w in words
@@ -194,7 +194,24 @@ class Detector:
             min_per_person_amount=config.min_per_person_amount,
             price_labels=config.price_labels,
         )
+        # Money words go in the lexicon too (a category the scorer ignores): its one pass then
+        # tells the price extractor whether a message has any, so most numbers cost nothing.
+        money_words = {
+            w
+            for words in (
+                *config.currencies.values(),
+                *config.multipliers.values(),
+                config.per_person,
+                config.price_labels,
+                *(p.terms.get("currency", ()) for p in packs.values()),
+            )
+            for w in words
+            if len(w) > 1 or w.isalpha()
+        }
+        entries_money = [TermHit("*", "money", w) for w in sorted(money_words)]
+        self.lexicon = Lexicon([*entries, *entries_money])
         self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items if e]
+        self._emoji_set = frozenset(e for e, _ in self._emoji)
         # one C-level scan for "is there any configured emoji at all" before the per-emoji tests
         firsts = sorted({e[0] for e, _ in self._emoji})
         self._emoji_re = re.compile("[" + "".join(map(re.escape, firsts)) + "]") if firsts else None
@@ -268,7 +285,10 @@ class Detector:
         # Entities are extracted from every message (each extractor is gated by a cheap test of
         # its own: a digit, an "@", a "/"), whatever the lexicon found, and feed the score.
         entities = self.entities.extract(
-            surface, lang, messengers="messenger" in found or "signal" in surface
+            surface,
+            lang,
+            messengers="messenger" in found or "signal" in surface,
+            money="money" in found,
         )
         if not entities and (not found or _SCORED.isdisjoint(found)):
             # Most messages: nothing that could make a deal, a crossing or a question about
@@ -303,8 +323,12 @@ class Detector:
         for cat in _WHAT:
             terms = list(found.get(cat, ()))
             if terms:
-                extra = w.get(f"{cat}_extra", 0.0) if len(terms) > 1 else 0.0
-                signals[cat] = (terms, w.get(cat, 0.0) + extra)
+                extra = w.get(f"{cat}_extra", 0.0) if self._distinct(terms) > 1 else 0.0
+                weight = w.get(cat, 0.0) + extra
+                if all(t in self._emoji_set for t in terms):
+                    # Only emoji (🚤, 🇬🇧): rescue hotlines and holiday posts use them too.
+                    weight *= w.get("emoji_factor", 1.0)
+                signals[cat] = (terms, weight)
         # The anchors together weigh at most this much: a news report naming the route, the
         # boat and the smugglers is still no deal, so the deal signals must carry the rest.
         anchor_total = sum(signals[k][1] for k in _WHAT if k in signals)
@@ -316,7 +340,7 @@ class Detector:
                     signals[k] = (signals[k][0], signals[k][1] * scale)
         if "commercial" in found:
             terms = list(found["commercial"])
-            extra = w.get("commercial_extra", 0.0) if len(terms) > 1 else 0.0
+            extra = w.get("commercial_extra", 0.0) if self._distinct(terms) > 1 else 0.0
             sales_damp = w.get("counter_sales_factor", 1.0) if counter_terms else 1.0
             signals["commercial"] = (terms, (w.get("commercial", 0.0) + extra) * sales_damp)
         if "contact" in found:
@@ -326,7 +350,10 @@ class Detector:
         for cat in ("commercial", "contact"):
             words = list(found.get(f"{cat}_word", ()))
             if cat not in signals and len(words) >= 2:
-                signals[cat] = (words, w.get(f"{cat}_words", 0.0) * (damp if cat == "contact" else 1))
+                signals[cat] = (
+                    words,
+                    w.get(f"{cat}_words", 0.0) * (damp if cat == "contact" else 1),
+                )
         contacts = kinds.get("contact", [])
         # A contact the extractor tied to a messenger ("signal: +44...", "whatsapp @x") names
         # the messenger as surely as the word does.
@@ -354,6 +381,9 @@ class Detector:
         prices = [e.value for e in kinds.get("price", ()) if self._plausible(e.value)]
         if prices:
             signals["price"] = (prices, w.get("price", 0.0) * damp)
+        # Only prices far below what a crossing costs ("£6 per kilo", "a €45 ticket"): ordinary
+        # commerce, which weighs against an offer like the counter terms do.
+        cheap = [] if prices else [e.value for e in kinds.get("price", ()) if self._cheap(e.value)]
         times = list(found.get("imminent", ())) + [e.value for e in kinds.get("time", ())]
         if times:
             signals["imminent"] = (times, w.get("imminent", 0.0))
@@ -365,6 +395,8 @@ class Detector:
             handle = surface.lstrip().split(None, 1)[0]
             signals["reply"] = ([handle], w.get("reply", 0.0))
         counter = min(w.get("counter", 0.0) * len(counter_terms), w.get("counter_max", 1.0))
+        if cheap:
+            counter = min(counter + w.get("everyday_price", 0.0), w.get("counter_max", 1.0))
         anchors = [k for k in (*_WHAT, "reply") if k in signals]
         what = bool(anchors)
         topic = any(k in signals for k in _WHAT)
@@ -401,12 +433,19 @@ class Detector:
                 seeking_terms = cue_terms
                 seek_score = w.get("seeking_cue", 0.0)
             else:
-                seeking_terms = [surface[i] for i in (surface.find(q) for q in "?؟፧") if i >= 0][
-                    :1
-                ]
+                seeking_terms = [surface[i] for i in (surface.find(q) for q in "?؟፧") if i >= 0][:1]
                 seek_score = w.get("seeking_mark", 0.0)
             if topic:
-                seek_score += w.get("seeking_topic", 0.0)
+                # A single bare place name ("England" in a cricket question) is a weak topic;
+                # a direction ("to England"), two places, a vehicle or the crossing are not.
+                routes = list(found.get("route", ()))
+                strong = (
+                    len(anchors) > 1
+                    or "route" not in signals
+                    or self._distinct(routes) > 1
+                    or any(" " in self.lexicon.canonical.get(t, t) for t in routes)
+                )
+                seek_score += w.get("seeking_topic" if strong else "seeking_place", 0.0)
                 if len(anchors) > 1:
                     seek_score += w.get("seeking_topic_extra", 0.0)
             if qmark:
@@ -425,11 +464,17 @@ class Detector:
                 deal = any(k in signals for k in _STRONG_DEAL)
 
         cfg = self.config
+        # Sales terms, or a price together with a number or link, are a seller's: with them an
+        # offer needs no margin over the seeking reading.
+        offering = "commercial" in signals or (
+            "price" in signals and ("phone" in signals or "link" in signals)
+        )
+        margin = cfg.offer_over_seeking if seek_score and not offering else 0.0
         if (
             what
             and deal
             and offer_score >= cfg.offer_threshold
-            and offer_score >= seek_score + (cfg.offer_over_seeking if seek_score else 0.0)
+            and offer_score >= seek_score + margin
         ):
             label, score = Label.OFFER, offer_score
         elif seek_score >= cfg.seeking_threshold:
@@ -444,6 +489,11 @@ class Detector:
             Reason(name, tuple(terms[:8]), weight, f"{_REASON_TEXT[name]}: {', '.join(terms[:5])}")
             for name, (terms, weight) in signals.items()
         ]
+        if cheap:
+            reasons.append(
+                Reason("everyday_price", tuple(cheap[:8]), -w.get("everyday_price", 0.0),
+                       f"{_REASON_TEXT['everyday_price']}: {', '.join(cheap[:5])}")
+            )  # fmt: skip
         if counter_terms:
             reasons.append(
                 Reason("counter", tuple(counter_terms[:8]), -counter,
@@ -472,6 +522,25 @@ class Detector:
             imminent=label is Label.OFFER and "imminent" in signals,
             normalised=folded,
         )
+
+    def _distinct(self, terms: list[str]) -> int:
+        """How many different things ``terms`` name: "uk", "u.k" and "UK" are one, and so are
+        one word's spellings in several packs (حوالة, حواله)."""
+        if len(terms) < 2:
+            return len(terms)
+        canonical = self.lexicon.canonical
+        keys = {f" {canonical.get(t) or t} " for t in terms}
+        # a term inside another that matched ("ዋስትና" in "100% ዋስትና") is not a second one
+        return sum(1 for k in keys if not any(k != o and k in o for o in keys))
+
+    def _cheap(self, value: str) -> bool:
+        """Is a price entity below the range a crossing costs in its (known) currency?"""
+        code, _, amount = value.partition(" ")
+        bounds = self.config.plausible_prices.get(code)
+        try:
+            return bounds is not None and float(amount) < bounds[0]
+        except ValueError:
+            return False
 
     def _plausible(self, value: str) -> bool:
         """Is a price entity (``"GBP 2500"``) in the range a crossing costs in its currency?"""

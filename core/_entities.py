@@ -133,6 +133,7 @@ class _Money:
     multipliers: dict[str, int]  # folded word -> factor
     symbol_after: re.Pattern[str]  # "2500£", "3k€", "2000 💷"
     symbol_before: re.Pattern[str]  # "£2500", "€ 300"
+    gate: re.Pattern[str]  # a currency symbol or "3k" anywhere: prices possible without words
 
 
 def _fold_word(word: str) -> str:
@@ -183,6 +184,7 @@ def _money(currencies: Mapping[str, Sequence[str]], multipliers: Mapping[int, Se
         multipliers=mults,
         symbol_after=symbol_after,
         symbol_before=symbol_before,
+        gate=re.compile(rf"[{sym}]|\d[ \t]?[km](?![^\W\d_])"),
     )
 
 
@@ -208,13 +210,23 @@ class EntityExtractor:
         self._messenger_words = dict(messenger_words or {})
         mw = _alternation([w for w in self._messenger_words if w])
         self._messenger_before = re.compile(rf"(?P<m>{mw})\W{{0,3}}$")
+        # "snap: passage.uk", "telegram = calais_go": an account named after a messenger and a
+        # colon, without the "@" (Latin names only: handles are ASCII on every platform).
+        self._messenger_named = re.compile(
+            rf"(?<!\w)(?P<m>{mw})[ \t]?[:=][ \t]?(?P<h>[a-z][a-z0-9_.]{{2,31}})(?![\w@])"
+        )
         self.max_per_kind = max_per_kind
         self.max_phone_candidates = max_phone_candidates
         self._qualify = True
 
-    def extract(self, surface: str, lang: str = "und", *, messengers: bool = True) -> list[Entity]:
+    def extract(
+        self, surface: str, lang: str = "und", *, messengers: bool = True, money: bool = True
+    ) -> list[Entity]:
         """Entities of one message's surface text. ``messengers=False`` tells the extractor no
-        messenger name occurs in the message, so contacts need not be qualified by one."""
+        messenger name occurs in the message, so contacts need not be qualified by one;
+        ``money=False`` that it has no currency, multiplier, "per person" or price-label word
+        (the detector knows from its lexicon), so only a currency symbol or a "3k" can make a
+        price."""
         out: list[Entity] = []
         self._qualify = messengers
         has_digit = _has_ascii_digit(surface)  # surface digits are all ASCII already
@@ -222,6 +234,8 @@ class EntityExtractor:
             out.extend(self._links(surface))
         if "@" in surface:
             out.extend(self._handles(surface))
+        if messengers and (":" in surface or "=" in surface):
+            out.extend(self._named(surface))
         if has_digit:
             if "o" in surface:
                 # Letter o for zero inside numbers ("2OOO £", "+44 77OO 9OO123"): evaders
@@ -230,7 +244,8 @@ class EntityExtractor:
                 surface = _O_AS_ZERO_RE.sub(_zeros, surface)
             phones = self._phones(surface, lang)
             out.extend(phones)
-            out.extend(self._prices(surface, phones))
+            if money or self._money.gate.search(surface) is not None:
+                out.extend(self._prices(surface, phones))
             out.extend(self._dates(surface))
         if len(out) > self.max_per_kind:  # several extractors add contacts: cap per kind
             kept: dict[str, int] = {}
@@ -277,6 +292,20 @@ class EntityExtractor:
                 continue
             platform = self._platform_before(s, m.start()) or "handle"
             out.append(Entity("contact", f"{platform}:@{name}", m.group(0)))
+        return out
+
+    def _named(self, s: str) -> list[Entity]:
+        out: list[Entity] = []
+        for m in self._messenger_named.finditer(s):
+            if len(out) >= self.max_per_kind:
+                break
+            name = m.group("h").rstrip(".")
+            platform = self._messenger_words.get(m.group("m"))
+            # A plain word followed by more words is prose ("telegram: see you"); a handle has
+            # a digit, "_" or "." in it, or ends the phrase.
+            plain = name.isalpha() and _WORD_AFTER_RE.match(s, m.end()) is not None
+            if platform and not plain:
+                out.append(Entity("contact", f"{platform}:@{name}", m.group(0)))
         return out
 
     def _platform_before(self, s: str, start: int) -> str | None:
@@ -399,6 +428,7 @@ class EntityExtractor:
 
 
 _ASCII_DIGIT_RE = re.compile("[0-9]")
+_WORD_AFTER_RE = re.compile(r"[ \t]+\w")
 _O_AS_ZERO_RE = re.compile(r"(?<![\w.,])\d[\do]*o[\do]*(?![\w])")
 
 

@@ -165,6 +165,9 @@ def _proclitic_forms(word: str, lang: str) -> list[str]:
 # newspaper "le monde" (counter). Symmetrically a longer phrase of another category hides a
 # counter term inside it: "جلیقه نجات" (life jacket) is not "نجات" (rescue).
 MASKING: frozenset[str] = frozenset({"counter", "neutral"})
+# ...but a counter term is never hidden by these: the detector's "money" words (currencies,
+# "per person") are there only to find prices, and the counter itself.
+_NOT_MASKING: frozenset[str] = frozenset({"counter", "money"})
 
 
 def _masked(hit: TermHit, containers: list[tuple[int, int, tuple[TermHit, ...]]]) -> bool:
@@ -172,7 +175,7 @@ def _masked(hit: TermHit, containers: list[tuple[int, int, tuple[TermHit, ...]]]
         for o in outer:
             if o.category in MASKING and hit.category != o.category:
                 return True
-            if hit.category == "counter" and o.category != "counter":
+            if hit.category == "counter" and o.category not in _NOT_MASKING:
                 return True
     return False
 

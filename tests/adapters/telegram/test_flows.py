@@ -185,6 +185,19 @@ async def test_moderator_dismiss_restores_the_message(harness: Harness) -> None:
     assert case is not None and case.status == CaseStatus.DISMISSED
     assert case.decided_by is not None and str(ADMIN) in case.decided_by
 
+    # A second moderator presses Confirm on the stale card a moment later: nothing changes.
+    restores = len(fake.calls_of("sendMessage", chat_id=GROUP))
+    fake.press_button(MODS, card_id, ADMIN, f"cw1:c:{case_id}")
+    again = await fake.wait_for_call("answerCallbackQuery", count=2)
+    assert "already decided" in again.params["text"]
+    fake.press_button(MODS, card_id, ADMIN, "cw1:c:c_does_not_exist")
+    gone = await fake.wait_for_call("answerCallbackQuery", count=3)
+    assert "no longer exists" in gone.params["text"]
+    await fake.settle()
+    case = await harness.engine.review.get_case(case_id)
+    assert case is not None and case.status == CaseStatus.DISMISSED
+    assert len(fake.calls_of("sendMessage", chat_id=GROUP)) == restores
+
 
 async def test_moderator_ban_bans_the_author(harness: Harness) -> None:
     fake = harness.fake

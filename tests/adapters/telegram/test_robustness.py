@@ -126,3 +126,23 @@ async def test_webhook_mode(fake: FakeBotAPI, tmp_path: Path) -> None:
     finally:
         await adapter.stop()
         await engine.close()
+
+
+async def test_network_failures_are_retryable_and_never_quote_the_token(harness: Harness) -> None:
+    from core import MessageRef, RetryableActionError
+
+    closed = _free_port()  # nothing listens there
+    adapter = TelegramAdapter(
+        harness.engine, harness.fake.token, base_url=f"http://127.0.0.1:{closed}/bot"
+    )
+    # Open the transport without start() (whose getMe would fail first): the network dies
+    # after the bot was up, and an action meets it.
+    await adapter.bot.request.initialize()
+    try:
+        with pytest.raises(RetryableActionError) as info:
+            await adapter.hide(MessageRef("telegram", str(GROUP), str(GROUP), "1"))
+        assert harness.fake.token not in str(info.value)
+        assert "aiohttp.ClientConnectorError" in str(info.value)
+    finally:
+        await adapter.bot.request.shutdown()
+        await adapter.stop()
