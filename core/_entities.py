@@ -344,12 +344,16 @@ class EntityExtractor:
     def _prices(self, s: str, phones: Sequence[Entity]) -> list[Entity]:
         money = self._money
         out: list[Entity] = []
-        phone_texts = [p.text for p in phones if p.kind == "phone"]
+        # Where the phone numbers are, so their digit groups are not read as amounts (by
+        # position: "£6" is not inside "+44 7700 900666" because "6" is).
+        phone_spans = [
+            (i, i + len(p.text)) for p in phones if p.kind == "phone" and (i := s.find(p.text)) >= 0
+        ]
         for n, m in enumerate(_NUMBER_RE.finditer(s)):
             if n >= 60 or len(out) >= self.max_per_kind:
                 break
             num_text = m.group(1)
-            if any(num_text in p for p in phone_texts):
+            if any(a <= m.start(1) < b for a, b in phone_spans):
                 continue
             code: str | None = None
             unit = ""

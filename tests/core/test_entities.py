@@ -137,3 +137,70 @@ def test_entity_dict_shape() -> None:
         "value": "+447700900123",
         "text": "07700 900123",
     }
+
+
+# --- every digit system and every pack language's currency words -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("١٧٠٠ إسترليني", "GBP 1700"),  # Arabic, Eastern-Arabic digits
+        ("٢٠٠٠ جنيه", "GBP 2000"),
+        ("۴۰۰۰ دالر", "USD 4000"),  # Dari spelling, Persian digits
+        ("۲۰۰ میلیون تومان", "IRR 200000000"),
+        ("۲۰۰۰ پونډه", "GBP 2000"),  # Pashto
+        ("۵ زره ډالر", "USD 5000"),
+        ("٣٠٠٠ دۆلار", "USD 3000"),  # Sorani
+        ("3000 ewro", "EUR 3000"),  # Kurmanji
+        ("5 mijë euro", "EUR 5000"),  # Albanian
+        ("15 nghìn bảng", "GBP 15000"),  # Vietnamese
+        ("100 bin TL", "TRY 100000"),  # Turkish
+        ("5 ሺ ዶላር", "USD 5000"),  # Amharic
+        ("3000 ዩሮ", "EUR 3000"),  # Tigrinya
+        ("1800 livres", "GBP 1800"),  # French
+        ("3 grand", "3000"),  # English "grand": a unit without a code
+        ("2OOO £", "GBP 2000"),  # letter O for zero inside a number
+        ("السعر: ٢٥٠٠", "2500"),  # a price label and no currency
+        ("price 2500", "2500"),
+    ],
+)
+def test_prices_in_every_language_and_digit_system(
+    detector: Detector, text: str, value: str
+) -> None:
+    assert value in entities(detector, text, "price")
+
+
+@pytest.mark.parametrize("text", ["about 4 miles from here", "1080p video", "I have 10 of them"])
+def test_words_that_look_like_units_are_not_prices(detector: Detector, text: str) -> None:
+    assert entities(detector, text, "price") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("+٤٤ ٧٧٠٠ ٩٠٠٥٢٠", "+447700900520"),  # Eastern-Arabic digits
+        ("+۹۸ ۹۱۲ ۰۰۰ ۱۲۳۴", "+989120001234"),  # Persian digits
+        ("٠٠٩٦٤ ٧٧٠ ٠٠٠ ١٢٣٤", "+9647700001234"),  # 00 prefix
+        ("+44 77OO 9OO123", "+447700900123"),  # letter O for zero
+    ],
+)
+def test_phones_in_every_digit_system(detector: Detector, text: str, value: str) -> None:
+    assert value in entities(detector, text, "phone")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("write me on Signal +44 7700 900123", "signal:+447700900123"),
+        ("سيغنال +٤٤ ٧٧٠٠ ٩٠٠٥٢٢", "signal:+447700900522"),
+        ("Snap: passage.uk", "snapchat:@passage.uk"),
+        ("telegram = calais_go", "telegram:@calais_go"),
+    ],
+)
+def test_messenger_named_contacts(detector: Detector, text: str, value: str) -> None:
+    assert value in entities(detector, text, "contact")
+
+
+def test_prose_after_a_messenger_name_is_no_account(detector: Detector) -> None:
+    assert entities(detector, "the time is 10:30, telegram: see you", "contact") == []
