@@ -94,6 +94,7 @@ class DetectorConfig:
     min_per_person_amount: float = 100.0
     price_labels: tuple[str, ...] = ()
     not_units: frozenset[str] = frozenset()
+    money_gate_skip: frozenset[str] = frozenset()
     neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deal_stop: tuple[str, ...] = ()
@@ -124,6 +125,10 @@ class DetectorConfig:
             price_labels=tuple(str(w) for w in data.get("price_labels", {}).get("words", ())),
             not_units=frozenset(
                 fold(_surface(str(w))) for w in data.get("not_units", {}).get("words", ())
+            ),
+            money_gate_skip=frozenset(
+                fold(_surface(str(w)), keep_diacritics=False)
+                for w in data.get("not_units", {}).get("gate_skip", ())
             ),
             neutral=lists("neutral"),
             extra_terms=lists("extra_terms"),
@@ -206,7 +211,10 @@ class Detector:
                 *(p.terms.get("currency", ()) for p in packs.values()),
             )
             for w in words
-            if len(w) > 1 or w.isalpha()
+            # Words that fold onto everyday words ("only", "each") would open the gate on most
+            # messages (the lexicon drops short Latin spellings such as "do" for "đô" itself);
+            # the price reading right next to a number still knows them all.
+            if fold(_surface(w), keep_diacritics=False) not in config.money_gate_skip
         }
         entries_money = [TermHit("*", "money", w) for w in sorted(money_words)]
         self.lexicon = Lexicon([*entries, *entries_money])

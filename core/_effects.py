@@ -6,8 +6,8 @@ Rules never act. Each rule that fires records :class:`Effect` values; the engine
    highest escalation priority, the longest timeout, and a real effect beats a shadow one;
 2. applies daily quotas (:func:`apply_quotas`): an action over its community's quota becomes an
    escalation, so a runaway rule ends up in front of a human rather than banning a community;
-3. degrades to what the platform can do (:func:`degrade`): no private messages means a channel
-   notice, no bans or timeouts means an escalation;
+3. degrades to what the platform can do (:func:`degrade`): no private messages means a public
+   channel notice instead (never the private text), no bans or timeouts means an escalation;
 4. persists them in the outbox and dispatches them (``core._outbox``).
 
 Each step is a pure function over tuples, so tests assert on recorded effects directly.
@@ -21,7 +21,15 @@ from typing import Any
 
 from core._adapter import Capability
 
-__all__ = ["ACTION_ORDER", "Effect", "apply_quotas", "degrade", "merge_effects"]
+__all__ = [
+    "ACTION_ORDER",
+    "PUBLIC_INSTEAD",
+    "UNDELIVERABLE",
+    "Effect",
+    "apply_quotas",
+    "degrade",
+    "merge_effects",
+]
 
 # Dispatch and display order: hiding comes first (latency matters), the case last.
 ACTION_ORDER: tuple[str, ...] = (
@@ -131,11 +139,22 @@ def apply_quotas(
     )
 
 
+# ``Effect.params`` key set by :func:`degrade` on a private message the platform cannot send:
+# the engine records it as ``fallback`` with this reason instead of queueing it.
+UNDELIVERABLE = "undeliverable"
+# What the channel gets instead of a private message, as a redirect text kind. Never the private
+# text itself: a poster's statement of reasons is personal (the channel gets the public notice,
+# which the offer usually posted already), and a seeker's help message addresses one person (the
+# channel gets a general help notice that names and addresses nobody).
+PUBLIC_INSTEAD = {"statement": "public_notice", "redirect_private": "seeker_help_public"}
+
+
 def degrade(effects: tuple[Effect, ...], capabilities: frozenset[Capability]) -> tuple[Effect, ...]:
     """Turn what the platform cannot do into what it can.
 
-    * no private messages: ``redirect_private`` and ``statement`` become a channel ``notice``
-      carrying the same text (``params["text_kind"]``);
+    * no private messages: ``statement`` and ``redirect_private`` stay, marked
+      :data:`UNDELIVERABLE` (recorded, not sent), and the channel gets a public ``notice`` of
+      the kind in :data:`PUBLIC_INSTEAD` (``params["text_kind"]``), rate-limited like any notice;
     * no timeout or ban: an escalation, so a human decides;
     * no hide: an escalation (the post stays up until a moderator acts);
     * anything else unsupported (notice, escalate) is kept and recorded as skipped at dispatch.
@@ -146,16 +165,24 @@ def degrade(effects: tuple[Effect, ...], capabilities: frozenset[Capability]) ->
         if need is None or need in capabilities:
             out.append(e)
             continue
-        if e.action in ("redirect_private", "statement") and Capability.NOTICE in capabilities:
-            kind = "seeker_help" if e.action == "redirect_private" else "statement_of_reasons"
-            out.append(
-                replace(
-                    e,
-                    action="notice",
-                    params={**e.params, "text_kind": kind},
-                    note=f"{e.action} sent as a channel notice: no private messages here",
-                )
+        if e.action in PUBLIC_INSTEAD:
+            kind = PUBLIC_INSTEAD[e.action]
+            has_notice = Capability.NOTICE in capabilities
+            reason = "no private messages on this platform" + (
+                f": the channel gets the {kind} notice instead" if has_notice else ""
             )
+            out.append(replace(e, params={**e.params, UNDELIVERABLE: reason}, note=reason))
+            if has_notice:
+                out.append(
+                    Effect(
+                        "notice",
+                        e.rules,
+                        shadow=e.shadow,
+                        priority=e.priority,
+                        params={"text_kind": kind},
+                        note=f"instead of {e.action}: no private messages here",
+                    )
+                )
         elif e.action in ("timeout", "ban", "hide"):
             out.append(
                 replace(
@@ -169,11 +196,12 @@ def degrade(effects: tuple[Effect, ...], capabilities: frozenset[Capability]) ->
             out.append(e)
     if out == list(effects):
         return effects
-    # Several effects may have become notices or escalations: merge again, but keep two notices
-    # of different kinds (the public notice and a seeker's help) apart.
-    notices = [e for e in out if e.action == "notice"]
+    # Several effects may have become notices or escalations: merge again, but keep notices of
+    # different kinds (the public notice and the seekers' general help) apart.
+    by_kind: dict[str, list[Effect]] = {}
+    for e in out:
+        if e.action == "notice":
+            by_kind.setdefault(str(e.params.get("text_kind", "public_notice")), []).append(e)
+    notices = [merge_effects(group)[0] for group in by_kind.values()]
     rest = merge_effects(e for e in out if e.action != "notice")
-    kinds: dict[str, Effect] = {}
-    for n in notices:
-        kinds.setdefault(str(n.params.get("text_kind", "public_notice")), n)
-    return tuple(sorted((*rest, *kinds.values()), key=lambda e: _RANK.get(e.action, len(_RANK))))
+    return tuple(sorted((*rest, *notices), key=lambda e: _RANK.get(e.action, len(_RANK))))

@@ -34,7 +34,14 @@ from typing import Any, Protocol, TypeVar
 
 from core._adapter import Adapter, Capability, CaseCard
 from core._api import CommunityStatus, Decision
-from core._effects import Effect, apply_quotas, degrade, merge_effects
+from core._effects import (
+    PUBLIC_INSTEAD,
+    UNDELIVERABLE,
+    Effect,
+    apply_quotas,
+    degrade,
+    merge_effects,
+)
 from core._model import IncomingEvent, MessageRef
 from core._outbox import Outbox, RetryPolicy
 from core._policy import CommunityPolicy, Policy, default_config_dir
@@ -67,6 +74,8 @@ _COMMUNITY_TTL = 60.0  # seconds before a community's settings and lists are re-
 _GROUP_MAX = 256  # batches per group commit: keeps each transaction short
 _RECENT_KEYS = 50_000
 _PRIORITY_RANK = {"normal": 0, "high": 1, "urgent": 2}
+# Notice kinds a channel can get, each rate-limited on its own (``notice_interval_seconds``).
+_PUBLIC_KINDS = tuple(dict.fromkeys(("public_notice", *PUBLIC_INSTEAD.values())))
 
 
 class DetectorLike(Protocol):
@@ -133,7 +142,8 @@ class Engine:
         self._communities: dict[tuple[str, str], _Community] = {}
         self._msg_locks: dict[str, _Gate] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
-        self._last_notice: dict[tuple[str, str, str], float] = {}
+        # When each (platform, community, channel, text kind) last got a public notice.
+        self._last_notice: dict[tuple[str, str, str, str], float] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._commits: list[tuple[WriteBatch, asyncio.Future[BatchResult]]] = []
@@ -518,10 +528,8 @@ class Engine:
         # both post "the one notice" of a channel. Any live effect may turn into a notice or
         # an escalation (quotas, platform degradation), so they are read whenever one exists.
         if any(not e.shadow for e in raw):
-            nkey = (ref.platform, ref.community_id, ref.channel_id)
-            if nkey not in self._last_notice:
-                last = await self._run(self.store.last_notice_at, *nkey)
-                self._last_notice.setdefault(nkey, last or 0.0)
+            for kind in _PUBLIC_KINDS:
+                await self._load_last_notice((ref.platform, ref.community_id, ref.channel_id, kind))
         existing: CaseRow | None = None
         if any(not e.shadow and e.action in _MAY_ESCALATE for e in raw):
             existing = await self._run(self.store.case_for_message, ref)
@@ -544,7 +552,8 @@ class Engine:
             verdict.lang if verdict else None, settings.language, settings.languages or None
         )
         overrides = comm.policy.texts
-        skipped: set[str] = set()
+        skipped: list[Effect] = []  # rate-limited notices, undeliverable messages: not done
+        fallbacks: list[ActionRow] = []
 
         for e in effects:
             if e.shadow:
@@ -560,11 +569,10 @@ class Engine:
                     )
                 )
                 continue
-            if (
-                e.action == "notice"
-                and e.params.get("text_kind", "public_notice") == "public_notice"
-            ):
-                nkey = (ref.platform, ref.community_id, ref.channel_id)
+            if e.action == "notice":
+                # Every notice is public: at most one of each kind per channel per interval.
+                kind = str(e.params.get("text_kind", "public_notice"))
+                nkey = (ref.platform, ref.community_id, ref.channel_id, kind)
                 interval = settings.notice_interval_seconds
                 if now - self._last_notice.get(nkey, 0.0) < interval:
                     rows.append(
@@ -573,14 +581,34 @@ class Engine:
                             ref,
                             event_id,
                             now,
-                            f"notice-skipped|{event_id}",
+                            f"notice-skipped|{event_id}|{kind}",
                             "skipped",
                             f"rate-limited: one notice per channel every {interval:g} s",
+                            payload={"kind": kind},
                         )
                     )
-                    skipped.add("notice")
+                    skipped.append(e)
                     continue
                 self._last_notice[nkey] = now
+            if UNDELIVERABLE in e.params:
+                # A private message this platform cannot send: recorded (the statement of
+                # reasons stays with the case for moderators and appeals), never sent, and
+                # never posted in the channel; ``degrade`` added the public notice instead.
+                reason = str(e.params[UNDELIVERABLE])
+                row = self._row(
+                    e,
+                    ref,
+                    event_id,
+                    now,
+                    self._dedupe(e, event, rkey, event_id),
+                    "fallback",
+                    reason,
+                    payload=self._payload(e, event, verdict, lang, overrides, comm),
+                )
+                rows.append(row)
+                fallbacks.append(row)
+                skipped.append(e)
+                continue
             if comm.policy.quotas.limit(e.action) is not None:
                 comm.quota_used[e.action] = comm.quota_used.get(e.action, 0) + 1
                 reserved.append(e.action)
@@ -628,7 +656,7 @@ class Engine:
             if row.case_id is None and case_id is not None:
                 row.case_id = case_id
 
-        recorded = [e for e in effects if not e.shadow and e.action not in skipped]
+        recorded = [e for e in effects if not e.shadow and not any(e is x for x in skipped)]
         keep = verdict is not None and (
             verdict.label == "offer" or any(e.action in _EVIDENCE_ACTIONS for e in effects)
         )
@@ -672,6 +700,15 @@ class Engine:
                         "actions": [[r.action, r.status] for r in rows],
                         "case_id": case_id,
                     },
+                )
+            )
+        for row in fallbacks:
+            batch.audit.append(
+                AuditEntry(
+                    "engine",
+                    "action.fallback",
+                    case_id or event_id,
+                    {"action_id": row.id, "action": row.action, "error": row.last_error},
                 )
             )
         if case_event is not None and case is not None:
@@ -865,6 +902,9 @@ class Engine:
                 kind, lang, self._text_values(kind, event, verdict, lang, comm), overrides=overrides
             )
             return {"kind": kind, "lang": t.lang, "rtl": t.rtl, "text": t.text}
+        if a == "redirect_private" and UNDELIVERABLE in e.params:
+            # Nothing to send, so nothing about the seeker to keep.
+            return {"kind": "seeker_help", "lang": self.texts.pick(lang)}
         if a in ("statement", "redirect_private"):
             kind = "statement_of_reasons" if a == "statement" else "seeker_help"
             t = self.texts.render(
@@ -891,7 +931,9 @@ class Engine:
         self, kind: str, event: IncomingEvent, verdict: Verdict | None, lang: str, comm: _Community
     ) -> dict[str, str]:
         if kind != "statement_of_reasons":
-            return {"author": event.author.display_name or event.author.id}
+            # Public and seekers' texts take no values: nobody is named in a channel notice,
+            # even by an admin's text with an {author} placeholder.
+            return {}
         overrides = comm.policy.texts
         reasons = "; ".join(r.text for r in (verdict.reasons if verdict else ()) if r.text)[:600]
         settings = comm.policy.settings
@@ -954,38 +996,84 @@ class Engine:
             },
         )
 
+    async def _load_last_notice(self, nkey: tuple[str, str, str, str]) -> None:
+        """Make sure the rate limiter knows when ``nkey``'s channel last got that notice kind."""
+        if nkey not in self._last_notice:
+            last = await self._run(self.store.last_notice_at, *nkey)
+            self._last_notice.setdefault(nkey, last or 0.0)
+
     async def _on_unreachable(self, row: ActionRow, error: str) -> list[ActionRow]:
-        """A private message could not be delivered: post its text in the channel, once."""
-        adapter = self._adapters.get(row.ref.platform)
-        if adapter is None or Capability.NOTICE not in adapter.capabilities:
+        """A private message could not be delivered (the outbox has marked it ``fallback``).
+
+        Its text is never posted in the channel: a statement of reasons is personal (it stays
+        with the case, for moderators and appeals) and a seeker's help addresses one person.
+        The channel gets the public notice of :data:`~core._effects.PUBLIC_INSTEAD` instead,
+        under the same per-channel, per-kind rate limit as every notice, so a flood of
+        unreachable posters or seekers yields one notice per interval ("said once"). The row's
+        ``last_error`` says what happened, and the outcome is audited.
+        """
+        kind = PUBLIC_INSTEAD.get(row.action)
+        if kind is None:
             return []
+        ref = row.ref
+        comm = await self._community(ref.platform, ref.community_id)
+        nkey = (ref.platform, ref.community_id, ref.channel_id, kind)
+        await self._load_last_notice(nkey)
+        # ---- synchronous from the rate-limit check to the commit ----
         now = time.time()
-        notice = ActionRow(
-            id=_new_id("a"),
-            ref=row.ref,
-            action="notice",
-            status="pending",
-            dedupe_key=f"fallback|{row.id}",
-            created_at=now,
-            payload={k: v for k, v in row.payload.items() if k != "user_id"}
-            | {"fallback_for": row.id},
-            case_id=row.case_id,
-            event_id=row.event_id,
-            rule=row.rule,
+        interval = comm.policy.settings.notice_interval_seconds
+        adapter = self._adapters.get(ref.platform)
+        previous = self._last_notice[nkey]
+        notice: ActionRow | None = None
+        if adapter is None or Capability.NOTICE not in adapter.capabilities:
+            outcome = "no notice: the platform cannot post in the channel"
+        elif now - previous < interval:
+            outcome = f"no notice: one was posted in the channel less than {interval:g} s ago"
+        else:
+            self._last_notice[nkey] = now
+            t = self.texts.render(
+                kind, self.texts.pick(row.payload.get("lang")), {}, overrides=comm.policy.texts
+            )
+            notice = ActionRow(
+                id=_new_id("a"),
+                ref=ref,
+                action="notice",
+                status="pending",
+                # The message's own notice of that kind, if it had one, is not posted twice.
+                dedupe_key=f"notice|{ref_key(ref)}|{kind}",
+                created_at=now,
+                payload={
+                    "kind": kind,
+                    "lang": t.lang,
+                    "rtl": t.rtl,
+                    "text": t.text,
+                    "fallback_for": row.id,
+                },
+                case_id=row.case_id,
+                event_id=row.event_id,
+                rule=row.rule,
+            )
+            outcome = f"the channel gets the {kind} notice instead"
+        kept = (
+            "the statement is kept for moderators and appeals"
+            if row.action == "statement"
+            else "nothing about the person is kept"
         )
+        reason = f"not delivered ({error}); {kept}; {outcome}"[:500]
+        subject = row.case_id or row.event_id or row.id
+        detail: dict[str, Any] = {"action_id": row.id, "action": row.action, "outcome": outcome}
+        if notice is not None:
+            detail["notice_id"] = notice.id
         result = await self.commit(
             WriteBatch(
-                actions=[notice],
-                audit=[
-                    AuditEntry(
-                        "engine",
-                        "action.queue",
-                        row.case_id or row.event_id or row.id,
-                        {"action_id": notice.id, "action": "notice", "fallback_for": row.id},
-                    )
-                ],
+                actions=[notice] if notice is not None else [],
+                action_updates=[(row.id, {"last_error": reason})],
+                audit=[AuditEntry("engine", "action.fallback_notice", subject, detail)],
             ),
         )
+        row.last_error = reason
+        if notice is not None and not result.inserted and self._last_notice[nkey] == now:
+            self._last_notice[nkey] = previous  # this message's notice was already posted
         return list(result.inserted)
 
     # -- queries ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "MASKING",
     "PLURAL_S",
     "PROCLITICS",
+    "SHORT_KEYS_DROPPED",
     "SUFFIXING",
     "Lexicon",
     "Pack",
@@ -160,6 +161,10 @@ def _proclitic_forms(word: str, lang: str) -> list[str]:
     return [p + word for p in PROCLITICS.get(lang, ())]
 
 
+# Categories whose one- and two-letter Latin spellings are not indexed: the detector's money
+# words ("k", "tl", "đ", and "đô" without its marks is "do") would otherwise match everyday words.
+SHORT_KEYS_DROPPED: frozenset[str] = frozenset({"money"})
+
 # A longer phrase of these categories masks the terms inside it: "boat for sale" (counter) hides
 # "boat" (vehicle), and "tout le monde" (neutral: phrases that mean nothing here) hides the
 # newspaper "le monde" (counter). Symmetrically a longer phrase of another category hides a
@@ -226,6 +231,8 @@ class Lexicon:
             if hit.term not in self.canonical:
                 self.canonical[hit.term] = fold(_surface(hit.term))
             for key, prefix in term_keys(hit.term, lang=hit.lang).items():
+                if hit.category in SHORT_KEYS_DROPPED and len(key) <= 2 and key.isascii():
+                    continue
                 table.setdefault(f" {key}" if prefix else f" {key} ", set()).add(hit)
         automaton = ahocorasick.Automaton()
         for key, hits in table.items():

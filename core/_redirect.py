@@ -2,7 +2,7 @@
 
 Texts are data, one TOML file per language in ``config/redirect/<lang>.toml`` (format:
 ``[meta]`` with ``lang``, ``name``, ``rtl``, ``updated``; ``[texts]`` with ``public_notice``,
-``seeker_help``, ``statement_of_reasons`` and ``restored_notice``). Admins override any text
+``seeker_help``, ``seeker_help_public``, ``statement_of_reasons`` and ``restored_notice``). Admins override any text
 globally with files of the same shape in an overrides directory, or per community in their policy
 override file (``[texts.<lang>]``).
 
@@ -27,6 +27,8 @@ __all__ = ["TEXT_KINDS", "RedirectText", "RedirectTexts", "RedirectTextsError"]
 TEXT_KINDS: tuple[str, ...] = (
     "public_notice",
     "seeker_help",
+    # Posted in a channel when a seeker's private help cannot be delivered: general, names nobody.
+    "seeker_help_public",
     "statement_of_reasons",
     "restored_notice",
 )

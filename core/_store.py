@@ -9,7 +9,10 @@ applied in one transaction: the evidence row, the case, the outbox rows and the 
 together or not at all, so a crash can never leave an action without its audit trail.
 
 Threading: the methods are synchronous and serialised by a lock, so the engine runs them on a
-dedicated writer thread (see ``core._engine``) and the CLI can call them directly.
+dedicated writer thread or inline on its event loop (see ``core._engine``) and the CLI can call
+them directly. An event loop must never wait for the write lock (another thread's purge chunk,
+another process's transaction): calls made through :meth:`Store.call_nowait` raise
+:class:`StoreBusy` at once instead, and the engine yields to the loop and tries again.
 
 Durability: ``synchronous=NORMAL`` in WAL mode makes every commit survive a crash of the process
 (the case the outbox must handle: killed between "decided" and "done"); only a power cut can
@@ -30,11 +33,11 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -52,13 +55,21 @@ __all__ = [
     "PurgeResult",
     "SQLiteStore",
     "Store",
+    "StoreBusy",
     "WriteBatch",
     "audit_hash",
     "canonical_json",
 ]
 
+T = TypeVar("T")
 GENESIS_HASH = "0" * 64
-PURGE_CHUNK = 500  # rows per purge transaction
+PURGE_CHUNK = 200  # rows per purge transaction: each holds the write lock a few ms at most
+# Between two purge transactions the purging thread sleeps at least this long, and at least as
+# long as the transaction took, so writers waiting for the lock (the engine retries every few
+# ms) always get in: a purge uses at most half of the lock's time.
+PURGE_PAUSE = 0.01
+_BUSY_MS = 10_000  # threads (CLI, purge, a dedicated writer thread) wait this long for the lock
+_NOWAIT_MS = 2  # ... and an event loop only this long before StoreBusy
 PENDING = "pending"
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 
@@ -263,8 +274,22 @@ class PurgeResult:
 # --------------------------------------------------------------------------------------------
 
 
+class StoreBusy(RuntimeError):
+    """The write lock is held elsewhere and the caller asked not to wait for it
+    (:meth:`Store.call_nowait`). Nothing was written: the call can simply be tried again."""
+
+
 class Store(ABC):
     """The storage interface the engine, review workflow, CLI and dashboard use."""
+
+    def call_nowait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``fn`` (one of this store's methods) without waiting for a busy write lock.
+
+        For callers on an event loop: a write that would have to wait for another thread or
+        process raises :class:`StoreBusy` instead, with nothing written. A backend without
+        such locks just calls ``fn``.
+        """
+        return fn(*args, **kwargs)
 
     @abstractmethod
     def apply(self, batch: WriteBatch) -> BatchResult: ...
@@ -320,7 +345,10 @@ class Store(ABC):
         """Actions of one kind recorded since ``since`` that were (or will be) carried out."""
 
     @abstractmethod
-    def last_notice_at(self, platform: str, community_id: str, channel_id: str) -> float | None: ...
+    def last_notice_at(
+        self, platform: str, community_id: str, channel_id: str, kind: str = "public_notice"
+    ) -> float | None:
+        """When the channel last got a notice of ``kind`` (a redirect text kind) carried out."""
 
     @abstractmethod
     def list_values(self, platform: str, community_id: str, kind: str) -> set[str]: ...
@@ -409,7 +437,9 @@ class SQLiteStore(Store):
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+        self._busy_ms = _BUSY_MS
+        self._write_lock = _WriteLock(self)
         self.db = sqlite_utils.Database(self._conn)
         self._create_schema()
 
@@ -498,6 +528,8 @@ class SQLiteStore(Store):
                 if_not_exists=True,
             )
             db.table("cases").create_index(["status", "created_at"], if_not_exists=True)
+            # Retention asks "is this event a case's evidence?" for every old event.
+            db.table("cases").create_index(["event_id"], if_not_exists=True)
             db.table("cases").create_index(
                 ["platform", "community_id", "author_id"], if_not_exists=True
             )
@@ -568,10 +600,32 @@ class SQLiteStore(Store):
 
     # -- transactions ----------------------------------------------------------------------
 
+    def call_nowait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        local = self._local
+        if getattr(local, "nowait", False):
+            return fn(*args, **kwargs)
+        local.nowait = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            local.nowait = False
+
     def _begin(self) -> None:
         # IMMEDIATE takes the write lock now: another process (the CLI purging while a bot runs)
         # waits instead of failing half-way, and the audit head we read cannot change under us.
-        self._conn.execute("BEGIN IMMEDIATE")
+        # A caller that must not wait (the event loop, see call_nowait) waits a couple of ms at
+        # most; the busy timeout is switched only when the kind of caller changes.
+        nowait = getattr(self._local, "nowait", False)
+        want = _NOWAIT_MS if nowait else _BUSY_MS
+        if self._busy_ms != want:
+            self._conn.execute(f"PRAGMA busy_timeout={want}")
+            self._busy_ms = want
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if nowait and "locked" in str(exc):
+                raise StoreBusy("the database is locked by another connection") from None
+            raise
 
     def _audit_insert(self, entries: Sequence[AuditEntry], now: float) -> str:
         row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -591,7 +645,7 @@ class SQLiteStore(Store):
 
     def apply(self, batch: WriteBatch) -> BatchResult:
         now = time.time()
-        with self._lock:
+        with self._write_lock:
             self._begin()
             try:
                 result = self._apply(batch, now)
@@ -619,7 +673,7 @@ class SQLiteStore(Store):
         now = time.time()
         out: list[BatchResult | Exception] = []
         c = self._conn
-        with self._lock:
+        with self._write_lock:
             self._begin()
             try:
                 for batch in batches:
@@ -808,7 +862,7 @@ class SQLiteStore(Store):
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         conn = self._reader()
         if conn is None:
-            with self._lock:
+            with self._write_lock:
                 return self._conn.execute(sql, params).fetchall()
         return conn.execute(sql, params).fetchall()
 
@@ -996,8 +1050,14 @@ class SQLiteStore(Store):
             yield self._action(row)
 
     def update_action(self, action_id: str, **changes: Any) -> None:
-        with self._lock:
-            self._update_action(action_id, changes)
+        with self._write_lock:
+            self._begin()
+            try:
+                self._update_action(action_id, changes)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def count_actions_since(
         self, platform: str, community_id: str, action: str, since: float
@@ -1009,11 +1069,14 @@ class SQLiteStore(Store):
         )
         return int(row["n"]) if row else 0
 
-    def last_notice_at(self, platform: str, community_id: str, channel_id: str) -> float | None:
+    def last_notice_at(
+        self, platform: str, community_id: str, channel_id: str, kind: str = "public_notice"
+    ) -> float | None:
         row = self._one(
             "SELECT max(created_at) AS t FROM actions WHERE platform = ? AND community_id = ? "
-            "AND channel_id = ? AND action = 'notice' AND status IN ('pending', 'done')",
-            (platform, community_id, channel_id),
+            "AND channel_id = ? AND action = 'notice' AND status IN ('pending', 'done') "
+            "AND coalesce(json_extract(payload, '$.kind'), 'public_notice') = ?",
+            (platform, community_id, channel_id, kind),
         )
         return None if row is None else row["t"]
 
@@ -1032,7 +1095,7 @@ class SQLiteStore(Store):
         return None if row is None else row["value"]
 
     def set_setting(self, platform: str, community_id: str, key: str, value: str | None) -> None:
-        with self._lock:
+        with self._write_lock:
             self._begin()
             try:
                 if value is None:
@@ -1126,7 +1189,7 @@ class SQLiteStore(Store):
     # -- audit -----------------------------------------------------------------------------
 
     def append_audit(self, entries: Sequence[AuditEntry]) -> str:
-        with self._lock:
+        with self._write_lock:
             self._begin()
             try:
                 head = self._audit_insert(entries, time.time())
@@ -1203,67 +1266,51 @@ class SQLiteStore(Store):
         the normalised text, author names/ids and entities. Cases still open or claimed, and
         cases under legal hold, are skipped: their evidence is needed.
 
-        Work is done in chunks of :data:`PURGE_CHUNK` rows, each its own short transaction, so
-        a large purge never holds the write lock long enough to stall the engine. It is
-        idempotent: interrupted, the next run finishes the job. One ``purge`` audit row records
-        the totals.
+        A bot keeps writing while this runs (it is meant for a worker thread, or the CLI beside
+        a running bot), so the write lock is only ever held briefly: candidates are found with
+        a read-only connection (WAL readers take no lock), walking each table once in key
+        order; each chunk of at most :data:`PURGE_CHUNK` rows is then changed by row id in its
+        own transaction, which re-checks the conditions; and between chunks this thread sleeps
+        (:data:`PURGE_PAUSE`, and at least as long as the chunk took), so writers waiting for
+        the lock always get in. It is idempotent: interrupted, the next run finishes the job.
+        One ``purge`` audit row records the totals.
         """
         if older_than_days < 0:
             raise ValueError("older_than_days must be >= 0")
         now = time.time() if now is None else now
         cutoff = now - older_than_days * 86400.0
-        # Evidence of a case still under review, or under legal hold, is kept.
-        held = "SELECT event_id FROM cases WHERE hold = 1 OR status IN ('open', 'claimed')"
-        deleted = self._chunked(
-            "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? "
-            "AND actions = '[]' AND id NOT IN (SELECT event_id FROM cases) LIMIT ?)",
+        deleted = self._purge_pass(
+            "SELECT rowid, created_at FROM events WHERE created_at < ? AND actions = '[]' "
+            "AND (created_at, rowid) > (?, ?) ORDER BY created_at, rowid LIMIT ?",
             (cutoff,),
+            "DELETE FROM events WHERE rowid IN ({ids}) AND actions = '[]' "
+            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = events.id)",
+            (),
         )
-        events = self._chunked(
+        # Evidence of a case still under review, or under legal hold, is kept.
+        events = self._purge_pass(
+            "SELECT rowid, created_at FROM events WHERE created_at < ? AND purged_at IS NULL "
+            "AND (created_at, rowid) > (?, ?) ORDER BY created_at, rowid LIMIT ?",
+            (cutoff,),
             "UPDATE events SET text = NULL, normalised = NULL, author_id = NULL, "
             "author_name = NULL, entities = NULL, verdict = NULL, purged_at = ? "
-            "WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? AND purged_at IS NULL "
-            f"AND id NOT IN ({held}) LIMIT ?)",
-            (now, cutoff),
+            "WHERE rowid IN ({ids}) AND purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM cases c "
+            "WHERE c.event_id = events.id AND (c.hold = 1 OR c.status IN ('open', 'claimed')))",
+            (now,),
         )
-        cases = self._chunked(
+        cases = self._purge_pass(
+            "SELECT rowid, rowid FROM cases WHERE created_at < ? AND purged_at IS NULL "
+            "AND hold = 0 AND status IN ('confirmed', 'dismissed') AND rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+            (cutoff,),
             "UPDATE cases SET text = NULL, normalised = NULL, author_name = '', "
             "author_id = '', entities = '[]', reasons = '[]', purged_at = ? "
-            "WHERE rowid IN (SELECT rowid FROM cases WHERE created_at < ? AND purged_at IS NULL "
-            "AND hold = 0 AND status IN ('confirmed', 'dismissed') LIMIT ?)",
-            (now, cutoff),
+            "WHERE rowid IN ({ids}) AND purged_at IS NULL AND hold = 0 "
+            "AND status IN ('confirmed', 'dismissed')",
+            (now,),
+            by_time=False,
         )
-        # Outbox payloads can carry a restored text or a user id: keep only what is not
-        # personal (action kind, language, case id) once the action is settled.
-        actions = 0
-        after = ""
-        while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    "SELECT id, payload FROM actions WHERE created_at < ? AND status != 'pending' "
-                    "AND id > ? AND (case_id IS NULL OR case_id NOT IN "
-                    "(SELECT id FROM cases WHERE hold = 1 OR status IN ('open', 'claimed'))) "
-                    "ORDER BY id LIMIT ?",
-                    (cutoff, after, PURGE_CHUNK),
-                ).fetchall()
-                if not rows:
-                    break
-                after = rows[-1]["id"]
-                self._begin()
-                try:
-                    for row in rows:
-                        payload = _loads(row["payload"], {})
-                        kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
-                        if kept != payload:
-                            self._conn.execute(
-                                "UPDATE actions SET payload = ? WHERE id = ?",
-                                (json.dumps(kept), row["id"]),
-                            )
-                            actions += 1
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
+        actions = self._purge_payloads(cutoff)
         result = PurgeResult(
             cutoff=datetime.fromtimestamp(cutoff, UTC),
             events_deleted=deleted,
@@ -1283,24 +1330,86 @@ class SQLiteStore(Store):
             self.append_audit([AuditEntry(actor, "purge", "retention", detail)])
         return result
 
-    def _chunked(self, sql: str, params: tuple[Any, ...]) -> int:
-        """Run ``sql`` (ending in ``LIMIT ?``) in short transactions until it touches nothing."""
+    def _purge_pass(
+        self,
+        select: str,
+        select_params: tuple[Any, ...],
+        write: str,
+        write_params: tuple[Any, ...],
+        *,
+        by_time: bool = True,
+    ) -> int:
+        """Walk candidates of ``select`` (keyset-paginated, read-only) and apply ``write``
+        (with ``{ids}`` for their row ids) to each chunk in its own short transaction."""
         total = 0
+        after: tuple[Any, ...] = (float("-inf"), 0) if by_time else (0,)
         while True:
-            with self._lock:
-                self._begin()
-                try:
-                    n = self._conn.execute(sql, (*params, PURGE_CHUNK)).rowcount
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
-            total += n
-            if n < PURGE_CHUNK:
+            rows = self._all(select, (*select_params, *after, PURGE_CHUNK))
+            if not rows:
+                return total
+            after = (rows[-1][1], rows[-1][0]) if by_time else (rows[-1][0],)
+            ids = [r[0] for r in rows]
+            sql = write.replace("{ids}", ", ".join("?" * len(ids)))
+            total += self._purge_write(
+                lambda: self._conn.execute(sql, (*write_params, *ids)).rowcount
+            )
+            if len(rows) < PURGE_CHUNK:
                 return total
 
+    def _purge_write(self, work: Callable[[], int]) -> int:
+        """One purge transaction, then a pause that leaves the lock to other writers."""
+        started = time.monotonic()
+        with self._write_lock:
+            self._begin()
+            try:
+                n = work()
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        time.sleep(max(PURGE_PAUSE, time.monotonic() - started))
+        return n
+
+    def _purge_payloads(self, cutoff: float) -> int:
+        """Outbox payloads can carry a restored text or a user id: keep only what is not
+        personal (action kind, language, case id) once the action is settled."""
+        redacted = 0
+        after = 0
+        while True:
+            rows = self._all(
+                "SELECT rowid, id, payload FROM actions WHERE rowid > ? AND created_at < ? "
+                "AND status != 'pending' AND (case_id IS NULL OR NOT EXISTS (SELECT 1 FROM cases c "
+                "WHERE c.id = actions.case_id AND (c.hold = 1 OR c.status IN ('open', 'claimed')))) "
+                "ORDER BY rowid LIMIT ?",
+                (after, cutoff, PURGE_CHUNK),
+            )
+            if not rows:
+                return redacted
+            after = rows[-1]["rowid"]
+            changes = []
+            for row in rows:
+                payload = _loads(row["payload"], {})
+                kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
+                if kept != payload:
+                    changes.append((json.dumps(kept), row["id"], row["payload"]))
+            if changes:
+
+                def work(changes: list[tuple[str, str, str]] = changes) -> int:
+                    n = 0
+                    for new, action_id, old in changes:
+                        # Only if unchanged since it was read (the read took no lock).
+                        n += self._conn.execute(
+                            "UPDATE actions SET payload = ? WHERE id = ? AND payload = ?",
+                            (new, action_id, old),
+                        ).rowcount
+                    return n
+
+                redacted += self._purge_write(work)
+            if len(rows) < PURGE_CHUNK:
+                return redacted
+
     def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None:
-        with self._lock:
+        with self._write_lock:
             self._begin()
             try:
                 n = self._conn.execute(
@@ -1326,6 +1435,27 @@ class SQLiteStore(Store):
                 self._conn.execute("PRAGMA optimize")
             finally:
                 self._conn.close()
+
+
+class _WriteLock:
+    """The store's thread lock for writers; a :meth:`SQLiteStore.call_nowait` caller gets
+    :class:`StoreBusy` after a couple of ms instead of waiting for another thread's write."""
+
+    __slots__ = ("_local", "_lock")
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._lock = store._lock
+        self._local = store._local
+
+    def __enter__(self) -> None:
+        if getattr(self._local, "nowait", False):
+            if not self._lock.acquire(timeout=_NOWAIT_MS / 1000):
+                raise StoreBusy("another thread is writing to the store")
+        else:
+            self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 _PAYLOAD_KEEP = frozenset(

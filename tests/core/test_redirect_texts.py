@@ -22,13 +22,20 @@ REDIRECT_DIR = Path(__file__).resolve().parents[2] / "config" / "redirect"
 
 LANGS = ("en", "fr", "ar", "fa", "ps", "ckb", "kmr", "sq", "vi", "tr", "ti", "am")
 RTL = frozenset({"ar", "fa", "ps", "ckb"})
-KEYS = ("public_notice", "seeker_help", "statement_of_reasons", "restored_notice")
+KEYS = (
+    "public_notice",
+    "seeker_help",
+    "seeker_help_public",
+    "statement_of_reasons",
+    "restored_notice",
+)
 # Phrases core/_redirect.py puts into placeholders; a language without them gets English ones
 # in the middle of its own text, so every shipped language carries them.
 PHRASES = ("automated_yes", "automated_no", "this_community")
 FIELDS = {
     "public_notice": set(),
     "seeker_help": set(),
+    "seeker_help_public": set(),
     "statement_of_reasons": {"community", "reasons", "automated", "appeal"},
     "restored_notice": {"author"},
 }
@@ -165,12 +172,14 @@ def test_seeker_help_names_the_real_organisations(lang: str) -> None:
     assert re.search(r"\b(?:UN)?HCR\b", texts["seeker_help"])
     assert re.search(r"\b(?:IOM|OIM)\b", texts["seeker_help"])
     assert "help.unhcr.org" in texts["public_notice"]
+    assert "help.unhcr.org" in texts["seeker_help_public"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_lengths_fit_a_phone_screen(lang: str) -> None:
     texts = _load(lang)["texts"]
     assert len(texts["public_notice"]) <= MAX_PUBLIC_NOTICE
+    assert len(texts["seeker_help_public"]) <= MAX_PUBLIC_NOTICE
     assert len(texts["seeker_help"]) <= MAX_SEEKER_HELP
 
 
