@@ -37,7 +37,9 @@ sys.path.insert(0, str(REPO))
 from core._detect import DEFAULT_CONFIG_DIR, Detector  # noqa: E402
 from core._lexicon import TermHit  # noqa: E402
 
-CATEGORIES = ("route", "vehicle", "commercial", "contact", "documents", "seeking", "counter")
+CATEGORIES = (
+    "route", "vehicle", "crossing", "commercial", "contact", "documents", "seeking", "counter",
+)  # fmt: skip
 ALPHABETS = (
     "abcdefghijklmnopqrstuvwxyzçéëêşğıöü",
     "ابتثجحخدذرزسشصضطظعغفقكلمنهويپچژگک",

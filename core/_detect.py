@@ -6,16 +6,27 @@ tens of microseconds and never raises.
 
 How a verdict is reached (all weights in ``config/detection.toml``):
 
-* every lexicon category that fires (route, vehicle, documents, commercial, contact, imminent,
-  seeking, counter) and every entity kind found (price, phone, messenger link, handle) is a
-  *signal* with a weight; the signals and the words that fired them become the verdict's
-  ``reasons``, so a moderator sees exactly why;
-* the offer score is the sum of the positive weights minus the counter context, clamped to
-  [0, 1]; a message is an **offer** only when the score reaches the threshold *and* it names the
-  crossing (route, vehicle or documents) *and* the deal (sales terms, price, call to action or a
-  contact) — combinations, never single keywords;
-* a message with seeking phrases that is not an offer is **seeking**: a person asking about a
-  route, who gets help, not suspicion (the reasons say so in those words).
+* every lexicon category that fires and every entity found is a *signal* with a weight; the
+  signals and the words that fired them become the verdict's ``reasons``, so a moderator sees
+  exactly why. Entities (prices in every digit system and pack currency, phone numbers,
+  messenger accounts and links, dates) are extracted from *every* message, each extractor gated
+  only by a cheap test (a digit, an "@", a "/", a money word), and feed the score even when no
+  lexicon term fired;
+* the *anchors* say what is sold: a route, a vehicle, travel documents, or the crossing itself
+  and its people (``crossing``: "get you across", smuggler, captain); a reply ("@name ...")
+  with sales terms is one too, its question being in the thread. The *deal* says how: sales
+  terms, a price, a call to action, a phone number, a messenger account or link;
+* the offer score is the sum of the positive weights (the anchors together capped, so a news
+  report naming route, boat and smugglers still needs a deal), plus a bonus when an anchor comes
+  with a way to reach the seller, minus the counter context (news, help, jobs, parcels, legal
+  travel, and prices far below a crossing's). In that context the generic deal signals (phone,
+  price, link, "call us") and sales terms count for less: charities, employers and couriers
+  publish them as a matter of course. A message is an **offer** only when the score reaches the
+  threshold *and* it has an anchor *and* a deal — combinations, never single keywords;
+* seeking is compositional: a seeking phrase, or a question cue (the ``question`` words of the
+  message's own language, an opener of a seeking phrase, a question mark) about an anchor, is
+  **seeking** unless the seller's signals win; a person asking about a route gets help, not
+  suspicion, and the reasons say so in those words.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from typing import Any
 from core._entities import EntityExtractor
 from core._langid import LanguageIdentifier
 from core._lexicon import Lexicon, Pack, TermHit, load_packs
-from core._normalise import _surface, fold, normalise
+from core._normalise import _surface, fold, normalise, spelled_words
 from core._verdict import Entity, Label, Reason, Verdict
 
 __all__ = ["DEFAULT_CONFIG_DIR", "Detector", "DetectorConfig"]
@@ -65,8 +76,11 @@ _REASON_TEXT: dict[str, str] = {
 _WHAT = ("route", "vehicle", "documents", "crossing")
 # The deal: how it is sold.
 _DEAL = ("commercial", "price", "contact", "messenger", "phone", "link", "handle")
+_NOT_PRICE = tuple(k for k in _DEAL if k != "price")
 _STRONG_DEAL = ("commercial", "phone", "link")
-# Categories that count only when their pack's language is the message's (function words).
+# Categories that count only when their pack's language is the message's: question words and
+# the content words of sales/contact phrases are short everyday words that collide across
+# languages once folded (Persian کی "who" is Pashto کې "in"; Vietnamese "thêm" is English "them").
 _OWN_LANGUAGE = frozenset({"question", "seeking_cue", "commercial_word", "contact_word"})
 # Categories worth scoring a message for even when it has no entity (the others, "counter",
 # "imminent", "question"..., cannot change a label on their own).
@@ -281,6 +295,11 @@ class Detector:
             if hit.category in _OWN_LANGUAGE and hit.lang != lang and lang != "und":
                 continue
             found.setdefault(hit.category, {})[hit.term] = None
+        # Words spelled out letter by letter in one run ("b o a t t o u k"): searched inside.
+        for run in spelled_words(surface):
+            for hit in self.lexicon.match_inside(run):
+                if hit.category not in _OWN_LANGUAGE:
+                    found.setdefault(hit.category, {})[hit.term] = None
         if (
             self._emoji_re is not None
             and not surface.isascii()
@@ -409,6 +428,17 @@ class Detector:
         what = bool(anchors)
         topic = any(k in signals for k in _WHAT)
         deal = any(k in signals for k in _DEAL)
+        if (
+            deal
+            and "imminent" not in signals
+            and "documents" not in signals
+            and not any(k in signals for k in _NOT_PRICE)
+        ):
+            # Only a price, no sales terms and no way to reach anyone: that is what news,
+            # warnings and testimonies say ("smugglers ask £6,000 for a place in a boat").
+            # An ad always says how to get in touch, or at least when it leaves. (Forged
+            # documents with a price are a sale in themselves.)
+            deal = False
         raw = sum(weight for _, weight in signals.values())
         if what and reach:
             # The crossing together with a way to reach the seller (a number, a messenger
@@ -494,7 +524,12 @@ class Detector:
             score = max(0.0, score - 0.01) if score >= cfg.offer_threshold else score
 
         reasons = [
-            Reason(name, tuple(terms[:8]), weight, f"{_REASON_TEXT[name]}: {', '.join(terms[:5])}")
+            Reason(
+                name,
+                tuple(terms[:8]),
+                round(weight, 3),
+                f"{_REASON_TEXT[name]}: {', '.join(terms[:5])}",
+            )
             for name, (terms, weight) in signals.items()
         ]
         if cheap:

@@ -44,7 +44,7 @@ from core._effects import (
 )
 from core._model import IncomingEvent, MessageRef
 from core._outbox import Outbox, RetryPolicy
-from core._policy import CommunityPolicy, Policy, default_config_dir
+from core._policy import CommunityPolicy, Policy, PolicySettings, default_config_dir
 from core._redirect import RedirectTexts
 from core._review import Review
 from core._rules import CompiledRule, RuleContext, compile_rules, evaluate_rules
@@ -57,6 +57,7 @@ from core._store import (
     EventRow,
     SQLiteStore,
     Store,
+    StoreBusy,
     WriteBatch,
 )
 from core._verdict import Entity, Reason, Verdict
@@ -73,7 +74,22 @@ _QUEUE_SIZE = 1000
 _COMMUNITY_TTL = 60.0  # seconds before a community's settings and lists are re-read
 _GROUP_MAX = 256  # batches per group commit: keeps each transaction short
 _RECENT_KEYS = 50_000
+# A store call that found the write lock busy is retried after yielding to the loop: first
+# after 0.5 ms, doubling to every 4 ms (a purge chunk holds the lock a few ms, then pauses),
+# giving up after as long as SQLite's own busy timeout would have waited.
+_BUSY_RETRY_FIRST = 0.0005
+_BUSY_RETRY_MAX = 0.004
+_BUSY_RETRY_LIMIT = 10.0
+# The first retention purge runs this long after start, not during it: startup is when the bot
+# has a backlog of updates to catch up on. Then every _RETENTION_EVERY seconds.
+_RETENTION_FIRST_DELAY = 600.0
+_RETENTION_EVERY = 6 * 3600.0
 _PRIORITY_RANK = {"normal": 0, "high": 1, "urgent": 2}
+# Settings that change decisions: policy settings switched live, and the community's name (the
+# statement of reasons names it). Everything else in the settings store is adapters'
+# bookkeeping (the moderators' chat, where each review card was posted...): changing it must
+# not throw away the community's compiled rules and lists.
+_DECISION_KEYS = frozenset(PolicySettings.model_fields) | {"community_name"}
 # Notice kinds a channel can get, each rate-limited on its own (``notice_interval_seconds``).
 _PUBLIC_KINDS = tuple(dict.fromkeys(("public_notice", *PUBLIC_INSTEAD.values())))
 
@@ -149,6 +165,7 @@ class Engine:
         self._commits: list[tuple[WriteBatch, asyncio.Future[BatchResult]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._purge: asyncio.Future[Any] | None = None
+        self._stopping = False  # tells a running purge (on its thread) to stop between chunks
         self._closed = False
         self._outbox = Outbox(
             store=store,
@@ -243,6 +260,7 @@ class Engine:
         """Start the outbox dispatcher; actions a crash left pending are dispatched now."""
         if self._closed:
             raise RuntimeError("engine is closed")
+        self._stopping = False
         recovered = await self._outbox.start()
         if recovered:
             log.info("re-dispatching %d action(s) left pending by the previous run", recovered)
@@ -251,6 +269,7 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop dispatching (calls in flight may finish); pending actions stay in the outbox."""
+        self._stopping = True
         for task in list(self._background):
             task.cancel()
         for task in list(self._background):
@@ -277,11 +296,35 @@ class Engine:
         await self.close()
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking store call on the database thread (or inline, ``db_thread=False``)."""
+        """Run a blocking store call on the database thread (or inline, ``db_thread=False``).
+
+        Inline, the call must never make the loop wait for the write lock (a retention purge
+        chunk on another thread, another process's transaction): it fails fast with
+        :class:`StoreBusy` and is tried again after yielding to the loop, so everything else
+        (receiving messages, dispatching hides) goes on meanwhile. Decisions that arrive while
+        a commit waits are committed together in the next one.
+        """
         if not self._db_thread:
-            return fn(*args, **kwargs)
+            try:
+                return self.store.call_nowait(fn, *args, **kwargs)
+            except StoreBusy:
+                return await self._run_when_free(fn, args, kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    async def _run_when_free(
+        self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> T:
+        delay = _BUSY_RETRY_FIRST
+        deadline = time.monotonic() + _BUSY_RETRY_LIMIT
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                return self.store.call_nowait(fn, *args, **kwargs)
+            except StoreBusy:
+                if time.monotonic() > deadline:
+                    raise
+                delay = min(delay * 2, _BUSY_RETRY_MAX)
 
     async def commit(self, batch: WriteBatch) -> BatchResult:
         """Apply ``batch`` durably; returns once it is committed.
@@ -329,13 +372,19 @@ class Engine:
 
     async def _retention_loop(self) -> None:
         days = self.policy.defaults.settings.retention_days
+        await asyncio.sleep(_RETENTION_FIRST_DELAY)
         while True:
             try:
-                # Always off the loop: purge works in short chunks, but there may be many.
+                # Always off the loop: purge works in short chunks with pauses between them (so
+                # the loop's commits get the write lock within a few ms), but may take a while.
                 # Shielded: stopping waits for it rather than closing the store under it.
                 self._purge = asyncio.ensure_future(
                     asyncio.to_thread(
-                        self.store.purge, days, actor="engine:retention", audit_empty=False
+                        self.store.purge,
+                        days,
+                        actor="engine:retention",
+                        audit_empty=False,
+                        should_stop=lambda: self._stopping,
                     )
                 )
                 result = await asyncio.shield(self._purge)
@@ -343,7 +392,7 @@ class Engine:
                     log.info("retention purge: %s", result)
             except Exception:  # a failed purge must not stop the bot; it is retried later
                 log.exception("retention purge failed")
-            await asyncio.sleep(6 * 3600)
+            await asyncio.sleep(_RETENTION_EVERY)
 
     # -- live updates ----------------------------------------------------------------------
 
@@ -372,6 +421,8 @@ class Engine:
     # -- community state -------------------------------------------------------------------
 
     def _settings_changed(self, platform: str, community_id: str, key: str) -> None:
+        if key not in _DECISION_KEYS:
+            return  # adapter bookkeeping (one per review card): nothing decided changes
         comm = self._communities.get((platform, community_id))
         if comm is not None:
             comm.loaded_at = float("-inf")  # re-read on the next message
@@ -388,7 +439,8 @@ class Engine:
             # picked up within the TTL; this process's own changes apply at once.
             stale, comm = comm, None
         if comm is None:
-            runtime = await self._run(self.store.settings_for, platform, community_id)
+            stored = await self._run(self.store.settings_for, platform, community_id)
+            runtime = {k: v for k, v in stored.items() if k in _DECISION_KEYS}
             policy = self.policy.for_community(platform, community_id, runtime)
             rules = compile_rules(policy.rules)
             allow = await self._run(self.store.list_values, platform, community_id, "allow")

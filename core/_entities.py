@@ -70,6 +70,7 @@ _HANDLE_RE = re.compile(r"(?<![\w@.])@(?!user(?![\w.]))([a-z][a-z0-9_.]{2,31})(?
 _NUMBER_RE = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:[,. ]\d{3})+(?![\d])|\d+(?:[.,]\d{1,2})?(?![\d]))(?![.,]\d)"
 )
+_DATE_GATE_RE = re.compile(r"\d[/.]\d")
 _DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?(?![\d/.])")
 
 
@@ -244,6 +245,10 @@ class EntityExtractor:
                 # write it so that number filters miss it. Only in a run that starts with a
                 # digit and has nothing but digits and o's: "10 of", "2go" stay as they are.
                 surface = _O_AS_ZERO_RE.sub(_zeros, surface)
+            if _SPACED_DIGITS_GATE_RE.search(surface) is not None:
+                # Digits spelled one by one ("٢ ٥ ٠ ٠ باوند", "0 7 7 0 0 9 0 0 ..."): evaders
+                # write them so; phone numbers group digits in twos to fours.
+                surface = _SPACED_DIGITS_RE.sub(_unspace, surface)
             phones = self._phones(surface, lang)
             out.extend(phones)
             if money or self._money.gate.search(surface) is not None:
@@ -420,7 +425,7 @@ class EntityExtractor:
     # --- dates ------------------------------------------------------------------------------
 
     def _dates(self, s: str) -> list[Entity]:
-        if "/" not in s and "." not in s:
+        if _DATE_GATE_RE.search(s) is None:  # a cheap scan before the full pattern
             return []
         out: list[Entity] = []
         for m in _DATE_RE.finditer(s):
@@ -438,6 +443,15 @@ class EntityExtractor:
 
 _ASCII_DIGIT_RE = re.compile("[0-9]")
 _WORD_AFTER_RE = re.compile(r"[ \t]+\w")
+_SPACED_DIGITS_GATE_RE = re.compile("[0-9] [0-9] [0-9]")
+_SPACED_DIGITS_RE = re.compile(r"(?<![\d.,])\d(?:(?: [.,])? \d(?![\d]))+")
+
+
+def _unspace(m: re.Match[str]) -> str:
+    text = m.group(0)
+    return text.replace(" ", "") if text.count(" ") >= 2 else text
+
+
 _DIGIT_O_RE = re.compile("[0-9]o|o[0-9]")  # the cheap test first (a literal-class scan)
 _O_AS_ZERO_RE = re.compile(r"(?<![\w.,])\d[\do]*o[\do]*(?![\w])")
 

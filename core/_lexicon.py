@@ -1,13 +1,13 @@
 """The lexicon: every language pack's terms in one Aho-Corasick automaton.
 
-Language packs (``config/lang/<code>.toml``, format in the pack files' header and
-``docs``) hold categories of terms — ``route``, ``vehicle``, ``commercial``, ``contact``,
-``documents``, ``seeking``, ``counter``, ``imminent``, ``currency`` — written as people type
-them. Each term is normalised with the same :func:`~core._normalise.fold` as messages, and stored
-in ONE automaton as ``" term "`` (padded with spaces). The folded text is words separated by
-single spaces, so matching ``" " + folded + " "`` finds whole words and phrases only, with no
-per-hit boundary check and no loop over terms in Python: the cost is linear in the message and
-almost independent of the lexicon size (50,000 terms cost about what 2,000 do).
+Language packs (``config/lang/<code>.toml``, format in the pack files' header and ``docs``) hold
+categories of terms — ``route``, ``vehicle``, ``commercial``, ``contact``, ``documents``,
+``seeking``, ``counter``, ``imminent``, ``currency``, ``crossing``, ``question`` — written as
+people type them. Each term is normalised with the same :func:`~core._normalise.fold` as messages,
+and stored in ONE automaton as ``" term "`` (padded with spaces). The folded text is words
+separated by single spaces, so matching ``" " + folded + " "`` finds whole words and phrases only,
+with no per-hit boundary check and no loop over terms in Python: the cost is linear in the message
+and almost independent of the lexicon size (50,000 terms cost about what 2,000 do).
 
 A key maps to every ``(lang, category, term)`` that produced it ("uk" is a route word in many
 packs). Each term is indexed in a few spellings so that evasions and everyday variation meet it:
@@ -30,11 +30,13 @@ from core._normalise import _surface, fold
 
 __all__ = [
     "CATEGORIES",
+    "INSIDE_CATEGORIES",
     "MASKING",
     "PLURAL_S",
     "PROCLITICS",
     "SHORT_KEYS_DROPPED",
     "SUFFIXING",
+    "WHOLE_WORDS_ONLY",
     "Lexicon",
     "Pack",
     "TermHit",
@@ -55,6 +57,8 @@ CATEGORIES: tuple[str, ...] = (
     "counter",
     "imminent",
     "currency",
+    "crossing",
+    "question",
 )
 
 
@@ -165,6 +169,15 @@ def _proclitic_forms(word: str, lang: str) -> list[str]:
 # words ("k", "tl", "đ", and "đô" without its marks is "do") would otherwise match everyday words.
 SHORT_KEYS_DROPPED: frozenset[str] = frozenset({"money"})
 
+# Categories matched as whole words even in suffixing languages: question words are short, and
+# as prefixes they start unrelated words (Turkish "kaça", "for how much?", and "kaçakçılar").
+WHOLE_WORDS_ONLY: frozenset[str] = frozenset({"question", "seeking_cue"})
+
+# Categories also searched inside words spelled out letter by letter (see Lexicon.match_inside).
+INSIDE_CATEGORIES: frozenset[str] = frozenset(
+    {"route", "vehicle", "crossing", "documents", "messenger", "imminent"}
+)
+
 # A longer phrase of these categories masks the terms inside it: "boat for sale" (counter) hides
 # "boat" (vehicle), and "tout le monde" (neutral: phrases that mean nothing here) hides the
 # newspaper "le monde" (counter). Symmetrically a longer phrase of another category hides a
@@ -233,7 +246,26 @@ class Lexicon:
             for key, prefix in term_keys(hit.term, lang=hit.lang).items():
                 if hit.category in SHORT_KEYS_DROPPED and len(key) <= 2 and key.isascii():
                     continue
+                if prefix and hit.category in WHOLE_WORDS_ONLY:
+                    prefix = False
                 table.setdefault(f" {key}" if prefix else f" {key} ", set()).add(hit)
+        # A second, small automaton of the single-word keys of the anchor and messenger
+        # categories without padding, for words spelled out letter by letter and joined into
+        # one run (see match_inside): rare, so only what an ad needs is in it.
+        inside: dict[str, set[TermHit]] = {}
+        for key, hits in table.items():
+            word = key.strip()
+            if " " in word or len(word) < 3:
+                continue
+            for hit in hits:
+                if hit.category in INSIDE_CATEGORIES:
+                    inside.setdefault(word, set()).add(hit)
+        inner = ahocorasick.Automaton()
+        for word, hits in inside.items():
+            inner.add_word(word, tuple(sorted(hits, key=lambda h: (h.lang, h.category, h.term))))
+        if inside:
+            inner.make_automaton()
+        self._inner = inner if inside else None
         automaton = ahocorasick.Automaton()
         for key, hits in table.items():
             ordered = tuple(sorted(hits, key=lambda h: (h.lang, h.category, h.term)))
@@ -281,6 +313,14 @@ class Lexicon:
             if len(containers) > 8:  # only nearby spans can contain a later one
                 containers = [c for c in containers if c[1] >= start]
         return out
+
+    def match_inside(self, run: str) -> list[TermHit]:
+        """Hits of :data:`INSIDE_CATEGORIES` anywhere inside ``run``, a folded word made of
+        letters that were spelled out one by one ("بلملبريطانيا": the boat and Britain), where
+        no word boundary is left to match on."""
+        if self._inner is None or not run:
+            return []
+        return [hit for _end, hits in self._inner.iter(run) for hit in hits]
 
     def find(self, text: str) -> Iterator[tuple[int, TermHit]]:
         """Convenience for tests and tools: normalise ``text`` and yield ``(end, hit)`` pairs."""

@@ -32,7 +32,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-__all__ = ["Normalised", "fold", "normalise"]
+__all__ = ["Normalised", "fold", "normalise", "spelled_words"]
 
 
 class Normalised(NamedTuple):
@@ -393,6 +393,36 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
             if changed:
                 out = " ".join(filter(None, map(words.__getitem__, again)))
     return out
+
+
+# Four one-character words in a row, each one space apart (on text padded with a space at each
+# end: a literal first character keeps the scan fast).
+_SPELLED_GATE_RE = re.compile(r"(?: \S){4} ")
+
+
+def spelled_words(surface: str) -> list[str]:
+    """Words spelled out letter by letter, with single spaces and no wider gap between words:
+    "ب ل م ل ب ر ي ط ا ن ي ا" (a whole sentence) is one run that ``folded`` can only join into
+    "بلملبريطانيا". They are returned folded and joined, for a lexicon search *inside* them
+    (:meth:`core._lexicon.Lexicon.match_inside`). Nearly every message has none, and the check
+    for it is one regex scan.
+    """
+    if _SPELLED_GATE_RE.search(f" {surface} ") is None:
+        return []
+    chunks = _CHUNKS_KEEP if _VIETNAMESE_RE.search(surface) is not None else _CHUNKS_STRIP
+    runs: list[str] = []
+    run: list[str] = []
+    for chunk in surface.split():
+        f = chunks[chunk]
+        if len(f) == 1 and f.isalpha():
+            run.append(f)
+            continue
+        if len(run) >= 4:
+            runs.append(_fold_plain("".join(run)))
+        run = []
+    if len(run) >= 4:
+        runs.append(_fold_plain("".join(run)))
+    return runs
 
 
 def normalise(text: str) -> Normalised:

@@ -2,7 +2,8 @@
 
 Texts are data, one TOML file per language in ``config/redirect/<lang>.toml`` (format:
 ``[meta]`` with ``lang``, ``name``, ``rtl``, ``updated``; ``[texts]`` with ``public_notice``,
-``seeker_help``, ``seeker_help_public``, ``statement_of_reasons`` and ``restored_notice``). Admins override any text
+``seeker_help``, ``seeker_help_public`` (the channel's general help when a seeker cannot be
+written to privately), ``statement_of_reasons`` and ``restored_notice``). Admins override any text
 globally with files of the same shape in an overrides directory, or per community in their policy
 override file (``[texts.<lang>]``).
 

@@ -391,7 +391,10 @@ class Store(ABC):
         actor: str = "engine",
         now: float | None = None,
         audit_empty: bool = True,
-    ) -> PurgeResult: ...
+        should_stop: Callable[[], bool] | None = None,
+    ) -> PurgeResult:
+        """Delete or redact evidence older than ``older_than_days``; ``should_stop`` is polled
+        between chunks (a stopping bot), which leaves the rest for the next run."""
 
     @abstractmethod
     def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None: ...
@@ -668,6 +671,8 @@ class SQLiteStore(Store):
         if len(batches) == 1:
             try:
                 return [self.apply(batches[0])]
+            except StoreBusy:
+                raise  # nothing was written: the caller tries the whole call again
             except Exception as exc:
                 return [exc]
         now = time.time()
@@ -1258,6 +1263,7 @@ class SQLiteStore(Store):
         actor: str = "engine",
         now: float | None = None,
         audit_empty: bool = True,
+        should_stop: Callable[[], bool] | None = None,
     ) -> PurgeResult:
         """Delete or redact evidence older than ``older_than_days``; audit rows are kept intact.
 
@@ -1272,13 +1278,15 @@ class SQLiteStore(Store):
         order; each chunk of at most :data:`PURGE_CHUNK` rows is then changed by row id in its
         own transaction, which re-checks the conditions; and between chunks this thread sleeps
         (:data:`PURGE_PAUSE`, and at least as long as the chunk took), so writers waiting for
-        the lock always get in. It is idempotent: interrupted, the next run finishes the job.
-        One ``purge`` audit row records the totals.
+        the lock always get in. It is idempotent: interrupted (``should_stop`` returning true
+        between chunks, a crash), the next run finishes the job. One ``purge`` audit row
+        records the totals.
         """
         if older_than_days < 0:
             raise ValueError("older_than_days must be >= 0")
         now = time.time() if now is None else now
         cutoff = now - older_than_days * 86400.0
+        stop = should_stop or _never
         deleted = self._purge_pass(
             "SELECT rowid, created_at FROM events WHERE created_at < ? AND actions = '[]' "
             "AND (created_at, rowid) > (?, ?) ORDER BY created_at, rowid LIMIT ?",
@@ -1286,6 +1294,7 @@ class SQLiteStore(Store):
             "DELETE FROM events WHERE rowid IN ({ids}) AND actions = '[]' "
             "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = events.id)",
             (),
+            stop,
         )
         # Evidence of a case still under review, or under legal hold, is kept.
         events = self._purge_pass(
@@ -1297,6 +1306,7 @@ class SQLiteStore(Store):
             "WHERE rowid IN ({ids}) AND purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM cases c "
             "WHERE c.event_id = events.id AND (c.hold = 1 OR c.status IN ('open', 'claimed')))",
             (now,),
+            stop,
         )
         cases = self._purge_pass(
             "SELECT rowid, rowid FROM cases WHERE created_at < ? AND purged_at IS NULL "
@@ -1308,9 +1318,10 @@ class SQLiteStore(Store):
             "WHERE rowid IN ({ids}) AND purged_at IS NULL AND hold = 0 "
             "AND status IN ('confirmed', 'dismissed')",
             (now,),
+            stop,
             by_time=False,
         )
-        actions = self._purge_payloads(cutoff)
+        actions = self._purge_payloads(cutoff, stop)
         result = PurgeResult(
             cutoff=datetime.fromtimestamp(cutoff, UTC),
             events_deleted=deleted,
@@ -1336,6 +1347,7 @@ class SQLiteStore(Store):
         select_params: tuple[Any, ...],
         write: str,
         write_params: tuple[Any, ...],
+        stop: Callable[[], bool],
         *,
         by_time: bool = True,
     ) -> int:
@@ -1350,19 +1362,17 @@ class SQLiteStore(Store):
             after = (rows[-1][1], rows[-1][0]) if by_time else (rows[-1][0],)
             ids = [r[0] for r in rows]
             sql = write.replace("{ids}", ", ".join("?" * len(ids)))
-            total += self._purge_write(
-                lambda: self._conn.execute(sql, (*write_params, *ids)).rowcount
-            )
-            if len(rows) < PURGE_CHUNK:
+            total += self._purge_write([(sql, (*write_params, *ids))])
+            if len(rows) < PURGE_CHUNK or stop():
                 return total
 
-    def _purge_write(self, work: Callable[[], int]) -> int:
+    def _purge_write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> int:
         """One purge transaction, then a pause that leaves the lock to other writers."""
         started = time.monotonic()
         with self._write_lock:
             self._begin()
             try:
-                n = work()
+                n = sum(self._conn.execute(sql, params).rowcount for sql, params in statements)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -1370,7 +1380,7 @@ class SQLiteStore(Store):
         time.sleep(max(PURGE_PAUSE, time.monotonic() - started))
         return n
 
-    def _purge_payloads(self, cutoff: float) -> int:
+    def _purge_payloads(self, cutoff: float, stop: Callable[[], bool]) -> int:
         """Outbox payloads can carry a restored text or a user id: keep only what is not
         personal (action kind, language, case id) once the action is settled."""
         redacted = 0
@@ -1378,34 +1388,29 @@ class SQLiteStore(Store):
         while True:
             rows = self._all(
                 "SELECT rowid, id, payload FROM actions WHERE rowid > ? AND created_at < ? "
-                "AND status != 'pending' AND (case_id IS NULL OR NOT EXISTS (SELECT 1 FROM cases c "
-                "WHERE c.id = actions.case_id AND (c.hold = 1 OR c.status IN ('open', 'claimed')))) "
-                "ORDER BY rowid LIMIT ?",
+                "AND status != 'pending' AND (case_id IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                "cases c WHERE c.id = actions.case_id "
+                "AND (c.hold = 1 OR c.status IN ('open', 'claimed')))) ORDER BY rowid LIMIT ?",
                 (after, cutoff, PURGE_CHUNK),
             )
             if not rows:
                 return redacted
             after = rows[-1]["rowid"]
-            changes = []
+            changes: list[tuple[str, tuple[Any, ...]]] = []
             for row in rows:
                 payload = _loads(row["payload"], {})
                 kept = {k: v for k, v in payload.items() if k in _PAYLOAD_KEEP}
                 if kept != payload:
-                    changes.append((json.dumps(kept), row["id"], row["payload"]))
-            if changes:
-
-                def work(changes: list[tuple[str, str, str]] = changes) -> int:
-                    n = 0
-                    for new, action_id, old in changes:
-                        # Only if unchanged since it was read (the read took no lock).
-                        n += self._conn.execute(
+                    # Only if unchanged since it was read (the read took no lock).
+                    changes.append(
+                        (
                             "UPDATE actions SET payload = ? WHERE id = ? AND payload = ?",
-                            (new, action_id, old),
-                        ).rowcount
-                    return n
-
-                redacted += self._purge_write(work)
-            if len(rows) < PURGE_CHUNK:
+                            (json.dumps(kept), row["id"], row["payload"]),
+                        )
+                    )
+            if changes:
+                redacted += self._purge_write(changes)
+            if len(rows) < PURGE_CHUNK or stop():
                 return redacted
 
     def set_hold(self, case_id: str, hold: bool, *, actor: str) -> None:
@@ -1435,6 +1440,10 @@ class SQLiteStore(Store):
                 self._conn.execute("PRAGMA optimize")
             finally:
                 self._conn.close()
+
+
+def _never() -> bool:
+    return False
 
 
 class _WriteLock:

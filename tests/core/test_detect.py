@@ -319,3 +319,35 @@ def test_only_an_everyday_price_weighs_against_an_offer(detector: Detector) -> N
 def test_a_boat_emoji_and_a_number_are_not_an_ad(detector: Detector) -> None:
     v = detector.detect("🚤 In distress at sea? Call 112 or +33 6 12 34 56 78")
     assert v.label is Label.NONE, v.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Smugglers now ask 6000 pounds for a place on a boat from northern France to England",
+        "A place in a lorry to the UK costs around 10,000 euros, migrants in Calais say",
+        "He paid 4000 pounds and was caught in the lorry at Calais",
+    ],
+)
+def test_a_price_alone_is_what_news_reports(detector: Detector, text: str) -> None:
+    # an anchor and a price, but no sales terms, no way to reach anyone, no departure time
+    assert detector.detect(text).label is Label.NONE
+
+
+def test_a_price_with_a_departure_time_is_a_deal(detector: Detector) -> None:
+    v = detector.detect("Boat to England tonight, 2000 pounds")
+    assert v.label is Label.OFFER, v.reasons
+
+
+def test_question_words_match_whole_words_only() -> None:
+    lex = Lexicon([TermHit("tr", "question", "kaça"), TermHit("tr", "route", "ingiltere")])
+    assert [h.term for _, h in lex.find("Kaçakçılar İngiltere'ye")] == ["ingiltere"]
+    assert [h.term for _, h in lex.find("İngiltere'ye kaça?")] == ["ingiltere", "kaça"]
+
+
+def test_a_whole_sentence_spelled_letter_by_letter(detector: Detector) -> None:
+    # one space between every letter and between the words too: nothing to split the words on,
+    # so the lexicon is searched inside the joined run
+    v = detector.detect("ب ل م لـ ب ر ي ط ا ن ي ا ، ٢ ٥ ٠ ٠ باوند ، و ا ت س ا ب +44 7700 900112")
+    assert v.label is Label.OFFER, v.reasons
+    assert {"route", "vehicle"} <= signals(v)

@@ -246,7 +246,24 @@ async def test_notice_interval_zero_disables_rate_limit(tmp_path: Path) -> None:
         assert len(adapter.of("post_notice")) == 3
 
 
-async def test_platform_without_private_messages_gets_channel_notices(tmp_path: Path) -> None:
+def _public_texts(lang: str = "en") -> tuple[str, str]:
+    from core import RedirectTexts
+
+    texts = RedirectTexts.load()
+    return texts.get("public_notice", lang).text, texts.get("seeker_help_public", lang).text
+
+
+def _assert_nothing_personal(posts: list[str], *people: str) -> None:
+    """Channel posts are public: no statement of reasons, no private help, nobody named."""
+    public_notice, seeker_public = _public_texts()
+    for text in posts:
+        assert text in (public_notice, seeker_public), text
+        assert "appeal" not in text.lower() and "private" not in text.lower()
+        for person in people:
+            assert person not in text
+
+
+async def test_platform_without_private_messages_gets_public_notices_only(tmp_path: Path) -> None:
     caps = frozenset(Capability) - {Capability.PRIVATE_MESSAGE, Capability.BAN}
     pol = policy(
         [
@@ -255,37 +272,107 @@ async def test_platform_without_private_messages_gets_channel_notices(tmp_path: 
         ]
     )
     async with running_engine(tmp_path, capabilities=caps, policy=pol) as (engine, adapter):
-        offer = await engine.submit(event(OFFER, msg="1"))
+        offer = await engine.submit(event(OFFER, msg="1", author="poster"))
         assert offer.actions == ("hide", "notice", "escalate")  # ban -> escalate
-        seek = await engine.submit(event(SEEKER, msg="2"))
-        assert seek.actions == ("notice",)
+        second = await engine.submit(event(OFFER_2, msg="2", author="poster2"))
+        assert second.actions == ("hide", "escalate")  # this channel just got its notice
+        seekers = [
+            await engine.submit(event(SEEKER, msg=f"s{i}", author=f"traveller{i}"))
+            for i in range(3)
+        ]
+        assert [d.actions for d in seekers] == [("notice",), (), ()]
         await engine.wait_idle()
         assert not adapter.of("send_private") and not adapter.of("ban")
-        kinds = sorted(
-            r.payload["kind"]
-            for ref in (offer.ref, seek.ref)
-            for r in engine.store.actions_for_message(ref)
-            if r.action == "notice"
+        posts = [c.args["text"] for c in adapter.of("post_notice")]
+        assert len(posts) == 2  # one public notice, one general help for seekers
+        _assert_nothing_personal(posts, "poster", "traveller", "name-")
+        # The statement of reasons is recorded, not sent: kept for moderators and appeals.
+        statement = next(
+            r for r in engine.store.actions_for_message(offer.ref) if r.action == "statement"
         )
-        assert kinds == ["seeker_help", "statement_of_reasons"]
-        assert len(adapter.of("post_notice")) == 2
+        assert statement.status == "fallback" and "no private messages" in (
+            statement.last_error or ""
+        )
+        assert "appeal" in statement.payload["text"].lower()
+        assert any(
+            r.kind == "action.fallback" and r.detail["action_id"] == statement.id
+            for r in engine.store.audit_rows()
+        )
+        # Nothing about a seeker is kept: no id, no text, only the kind and language.
+        for d in seekers:
+            rows = {r.action: r for r in engine.store.actions_for_message(d.ref)}
+            assert rows["redirect_private"].status == "fallback"
+            assert set(rows["redirect_private"].payload) <= {"kind", "lang", "note"}
+        kinds = [
+            (r.payload.get("kind"), r.status)
+            for d in seekers
+            for r in engine.store.actions_for_message(d.ref)
+            if r.action == "notice"
+        ]
+        assert kinds == [("seeker_help_public", "done")] + [("seeker_help_public", "skipped")] * 2
 
 
-async def test_unreachable_recipient_falls_back_to_channel_notice_once(tmp_path: Path) -> None:
+async def test_unreachable_seeker_gets_one_general_notice_per_channel(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as (engine, adapter):
-        adapter.unreachable.add("traveller")
-        ev = event(SEEKER, author="traveller")
-        await engine.submit(ev)
-        await engine.wait_idle()
-        (notice,) = adapter.of("post_notice")
-        assert "UNHCR" in notice.args["text"]
-        rows = {r.action: r for r in engine.store.actions_for_message(ev.ref)}
-        assert rows["redirect_private"].status == "fallback"
-        assert rows["notice"].status == "done" and "user_id" not in rows["notice"].payload
-    # Reopening and restarting does not send the fallback again.
+        people = [f"traveller{i}" for i in range(4)]
+        adapter.unreachable.update(people)
+        refs = []
+        for i, person in enumerate(people):
+            channel = "ch2" if i == 3 else "ch1"
+            d = await engine.submit(event(SEEKER, msg=str(i), author=person, channel=channel))
+            refs.append(d.ref)
+            await engine.wait_idle()  # each refusal settles before the next seeker writes
+        notices = adapter.of("post_notice")
+        assert sorted(c.args["channel_id"] for c in notices) == ["ch1", "ch2"]
+        _assert_nothing_personal([c.args["text"] for c in notices], "traveller", "name-")
+        assert {c.args["text"] for c in notices} == {_public_texts()[1]}
+        for ref in refs:
+            rows = {r.action: r for r in engine.store.actions_for_message(ref)}
+            private = rows["redirect_private"]
+            assert private.status == "fallback" and "user_id" not in private.payload
+            assert "nothing about the person is kept" in (private.last_error or "")
+            if "notice" in rows:
+                assert "user_id" not in rows["notice"].payload
+                assert rows["notice"].payload["kind"] == "seeker_help_public"
+        assert (
+            len([r for r in engine.store.audit_rows() if r.kind == "action.fallback_notice"]) == 4
+        )
+    # Reopening and restarting does not send anything again.
     async with running_engine(tmp_path) as (engine, adapter):
         await engine.wait_idle()
         assert adapter.calls == []
+
+
+async def test_unreachable_poster_never_gets_the_statement_published(tmp_path: Path) -> None:
+    # The shipped policy: the offer's own public notice is posted, so nothing more is.
+    async with running_engine(tmp_path) as (engine, adapter):
+        adapter.unreachable.update({"poster", "poster2"})
+        first = await engine.submit(event(OFFER, msg="1", author="poster"))
+        await engine.wait_idle()
+        second = await engine.submit(event(OFFER_2, msg="2", author="poster2"))
+        await engine.wait_idle()
+        posts = [c.args["text"] for c in adapter.of("post_notice")]
+        assert len(posts) == 1
+        _assert_nothing_personal(posts, "poster", "name-")
+        for d in (first, second):
+            rows = {r.action: r for r in engine.store.actions_for_message(d.ref)}
+            statement = rows["statement"]
+            assert statement.status == "fallback"
+            assert "kept for moderators and appeals" in (statement.last_error or "")
+            assert "appeal" in statement.payload["text"].lower()  # still there for the case
+            assert statement.case_id == d.case_id
+    # A policy without a public notice: the channel gets one in place of the statements, once.
+    pol = policy(
+        [{"id": "offer", "when": {"label": "offer"}, "actions": ["hide", "statement", "escalate"]}]
+    )
+    async with running_engine(tmp_path, policy=pol, db_name="b.db") as (engine, adapter):
+        adapter.unreachable.update({f"poster{i}" for i in range(3)})
+        for i in range(3):
+            await engine.submit(event(OFFER if i % 2 else OFFER_2, msg=str(i), author=f"poster{i}"))
+            await engine.wait_idle()
+        posts = [c.args["text"] for c in adapter.of("post_notice")]
+        assert posts == [_public_texts()[0]]
+        _assert_nothing_personal(posts, "poster", "name-")
 
 
 async def test_notice_language_follows_message_then_community(tmp_path: Path) -> None:
@@ -413,7 +500,9 @@ async def test_private_message_decided_before_adapter_known_falls_back_at_dispat
         rows = {r.action: r for r in engine.store.actions_for_message(ev.ref)}
         assert rows["redirect_private"].status == "fallback"
         assert "user_id" not in rows["redirect_private"].payload
-        assert rows["notice"].status == "done" and rows["notice"].payload["kind"] == "seeker_help"
+        assert rows["notice"].status == "done"
+        assert rows["notice"].payload["kind"] == "seeker_help_public"
+        assert "user_id" not in rows["notice"].payload
     finally:
         await engine.close()
 
@@ -479,3 +568,54 @@ async def test_settings_api(tmp_path: Path) -> None:
         await engine.settings.set("telegram", "-1", "shadow", "on")
         assert (await engine.status("telegram", "-1")).shadow
         assert any(r.kind == "settings.set" for r in engine.store.audit_rows())
+
+
+async def test_adapter_bookkeeping_settings_keep_the_community_cache(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as (engine, _):
+        reads: list[str] = []
+        settings_for = engine.store.settings_for
+
+        def counting(platform: str, community_id: str) -> dict[str, str]:
+            reads.append(community_id)
+            return settings_for(platform, community_id)
+
+        engine.store.settings_for = counting  # type: ignore[method-assign]
+        await engine.submit(event(BENIGN, msg="1"))
+        assert reads == ["c1"]
+        # Adapters write one of these per review card: nothing decided depends on them.
+        for i in range(5):
+            await engine.settings.set("test", "c1", f"card:case{i}", f"chat:{i}")
+            await engine.submit(event(BENIGN, msg=f"b{i}"))
+        assert reads == ["c1"]
+        # A policy setting applies from the next message on.
+        await engine.settings.set("test", "c1", "shadow", "on")
+        decision = await engine.submit(event(OFFER, msg="2"))
+        assert reads == ["c1", "c1"] and decision.shadow
+        await engine.settings.set("test", "c1", "community_name", "Calais Friends")
+        await engine.submit(event(BENIGN, msg="3"))
+        assert reads == ["c1", "c1", "c1"]
+
+
+async def test_the_loop_never_waits_for_a_write_lock_held_elsewhere(tmp_path: Path) -> None:
+    import sqlite3
+
+    async with running_engine(tmp_path) as (engine, adapter):
+        await engine.submit(event(BENIGN, msg="warm"))
+        other = sqlite3.connect(tmp_path / "cw.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process (a CLI purge) holds the write lock
+        try:
+            submit = asyncio.create_task(engine.submit(event(OFFER, msg="1")))
+            ticks = 0
+            for _ in range(40):
+                await asyncio.sleep(0.005)
+                ticks += 1
+            # The loop kept running (before: blocked in BEGIN IMMEDIATE for the busy timeout),
+            # and the decision waits for the lock instead of failing.
+            assert ticks == 40 and not submit.done()
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        decision = await asyncio.wait_for(submit, 5)
+        assert decision.actions == ("hide", "notice", "statement", "escalate")
+        await adapter.wait_for(lambda a: bool(a.hidden))
+        assert engine.store.verify_audit().ok

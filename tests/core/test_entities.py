@@ -204,3 +204,9 @@ def test_messenger_named_contacts(detector: Detector, text: str, value: str) -> 
 
 def test_prose_after_a_messenger_name_is_no_account(detector: Detector) -> None:
     assert entities(detector, "the time is 10:30, telegram: see you", "contact") == []
+
+
+def test_digits_spelled_one_by_one(detector: Detector) -> None:
+    assert "GBP 2500" in entities(detector, "٢ ٥ ٠ ٠ باوند", "price")
+    assert "+447700900123" in entities(detector, "0 7 7 0 0 9 0 0 1 2 3", "phone")
+    assert entities(detector, "I got 1 2 3 4 in the test", "price") == []

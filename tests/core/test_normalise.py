@@ -149,3 +149,11 @@ def test_one_megabyte_pathological_input_is_fast(payload: str) -> None:
     start = time.perf_counter()
     normalise(payload)
     assert time.perf_counter() - start < 2.0  # linear: ~0.1-0.5 s here; quadratic would be hours
+
+
+def test_spelled_words_are_found_only_in_runs_of_single_letters() -> None:
+    from core._normalise import spelled_words
+
+    assert spelled_words("b o a t t o u k") == ["boatouk"]  # (doubled letters squeezed)
+    assert spelled_words("a boat to the uk") == []
+    assert spelled_words("x y z and b o a t") == ["boat"]

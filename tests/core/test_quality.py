@@ -61,13 +61,42 @@ def test_corpus_offer_precision_and_recall() -> None:
     assert recall >= MIN_RECALL, f"recall {recall:.3f}\n{detail}"
 
 
+# dev2.jsonl: a second development set written independently of corpus.jsonl (other authors,
+# templates and phrasing, all twelve languages), used with it for tuning. Same targets.
+def test_dev2_offer_precision_and_recall() -> None:
+    precision, recall, detail = offer_figures(load("dev2.jsonl"))
+    assert precision >= MIN_PRECISION, f"precision {precision:.3f}\n{detail}"
+    assert recall >= MIN_RECALL, f"recall {recall:.3f}\n{detail}"
+
+
+# Seekers are recognised compositionally (a question + the crossing), so they must be found on
+# both sets too; and a seeker must never be taken for a seller.
+MIN_SEEKING_RECALL = 0.85
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "dev2.jsonl"])
+def test_seekers_are_found_and_never_called_offers(name: str) -> None:
+    detector = Detector.load()
+    rows = [r for r in load(name) if r["label"] == "seeking"]
+    labels = [detector.detect(r["text"]).label for r in rows]
+    found = sum(label is Label.SEEKING for label in labels) / len(rows)
+    as_offers = [r["id"] for r, label in zip(rows, labels, strict=True) if label is Label.OFFER]
+    assert found >= MIN_SEEKING_RECALL, f"seeking recall {found:.3f}"
+    assert not as_offers, f"seekers labelled offer: {as_offers}"
+
+
 # The held-out set (different phrasing, routes, vehicles and templates, never used for tuning)
-# does NOT meet the acceptance bar yet: measured 2026-11-28, offer precision 0.84 and recall
-# 0.52 (the corpus: 1.00 and 0.99) — the lexicon still misses much of the vocabulary of unseen
-# ads. This floor keeps what generalises from regressing; raise it as the packs grow, and
-# replace it by the real targets (MIN_PRECISION, MIN_RECALL) once they are met.
-HOLDOUT_FLOOR_PRECISION = 0.80
-HOLDOUT_FLOOR_RECALL = 0.45
+# does NOT meet the acceptance bar yet. Measured 2026-11-28: offer precision 0.84 and recall
+# 0.52 with the first detector; after the scoring was made compositional (entities always
+# feeding the score, the crossing anchor, price-alone news excluded, seeking as question cue +
+# anchor, counter context damping generic deal signals) offer precision 0.96 and recall 0.72,
+# seeking precision 1.00 and recall 0.77 (corpus and dev2: 0.98-1.00). Its texts are never read,
+# so its misses are unknown; on the development sets the last misses were sales and contact
+# wordings the packs did not have yet. This floor keeps what generalises from
+# regressing, with room for the packs' ongoing pruning; raise it as they grow, and replace it
+# by the real targets (MIN_PRECISION, MIN_RECALL) once they are met.
+HOLDOUT_FLOOR_PRECISION = 0.88
+HOLDOUT_FLOOR_RECALL = 0.62
 
 
 def test_holdout_does_not_regress() -> None:
@@ -84,9 +113,10 @@ def test_corpus_covers_every_pack_language() -> None:
 _ACCUSATIONS = ("illegal", "crime", "criminal", "suspect", "smuggler", "traffick", "offer")
 
 
-def test_seeking_reasons_are_never_accusations_on_the_corpus() -> None:
+@pytest.mark.parametrize("name", ["corpus.jsonl", "dev2.jsonl"])
+def test_seeking_reasons_are_never_accusations(name: str) -> None:
     detector = Detector.load()
-    for row in load("corpus.jsonl"):
+    for row in load(name):
         v = detector.detect(row["text"])
         if v.label is not Label.SEEKING:
             continue

@@ -247,3 +247,76 @@ def test_purge_redacts_old_evidence_keeps_open_and_held_cases(store: SQLiteStore
     assert store.audit_rows()[-1].kind == "purge"
     with pytest.raises(ValueError):
         store.purge(-1)
+
+
+def test_call_nowait_fails_fast_when_another_connection_writes(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    from core._store import StoreBusy
+
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(StoreBusy):
+            store.call_nowait(store.apply, WriteBatch(event=_event()))
+        assert time.monotonic() - t0 < 1.0  # not the 10 s busy timeout
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert store.get_event("e1") is None  # nothing half-written
+    store.call_nowait(store.apply, WriteBatch(event=_event()))
+    assert store.get_event("e1") is not None
+    # A thread that may wait still waits (the CLI, a dedicated writer thread).
+    store.apply(WriteBatch(event=_event("e2", ref=MessageRef("test", "c1", "ch1", "m2"))))
+
+
+def test_purge_works_in_short_chunks_and_can_stop_between_them(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core._store as store_module
+
+    monkeypatch.setattr(store_module, "PURGE_CHUNK", 7)
+    monkeypatch.setattr(store_module, "PURGE_PAUSE", 0.0)
+    old = time.time() - 40 * 86400
+
+    def fill(prefix: str) -> None:
+        for i in range(30):  # benign (deleted) and flagged (redacted), same timestamps
+            ref = MessageRef("test", "c1", "ch1", f"{prefix}{i}")
+            store.apply(
+                WriteBatch(
+                    event=_event(
+                        f"{prefix}{i}",
+                        ref=ref,
+                        created_at=old + i // 4,
+                        actions=[] if i % 2 else ["hide"],
+                    ),
+                    actions=[
+                        _action(
+                            f"a{prefix}{i}",
+                            f"k{prefix}{i}",
+                            created_at=old,
+                            payload={"user_id": "u", "lang": "en"},
+                        )
+                    ],
+                )
+            )
+            store.update_action(f"a{prefix}{i}", status="done")
+
+    fill("x")
+    calls = 0
+
+    def stop() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls >= 2
+
+    first = store.purge(30, should_stop=stop)
+    assert 0 < first.events_deleted < 15  # stopped between chunks
+    fill("y")
+    rest = store.purge(30)
+    assert first.events_deleted + rest.events_deleted == 30
+    assert first.events_redacted + rest.events_redacted == 30
+    assert first.actions_redacted + rest.actions_redacted == 60
+    assert all(a.payload == {"lang": "en"} for a in store.all_actions())
+    assert store.verify_audit().ok
