@@ -216,14 +216,19 @@ async def _run(
     async def paced(per_s: float) -> None:
         # Messages arrive at a steady rate, each handled as its own task (as adapters do):
         # the latency a moderator or a platform sees below saturation.
-        tasks = []
+        # (Waited for as they finish: one gather over thousands of tasks at the end would
+        # itself stall the loop for tens of ms and show up as "max loop stall".)
+        tasks: set[asyncio.Task[None]] = set()
         start = time.perf_counter()
         for i, (_, text) in enumerate(messages):
             delay = start + i / per_s - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, text)))
-        await asyncio.gather(*tasks)
+            task = asyncio.create_task(one(i, text))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        while tasks:
+            await asyncio.wait(set(tasks))
 
     stalls: list[float] = []
     stop_ticker = asyncio.Event()

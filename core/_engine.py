@@ -84,6 +84,7 @@ _BUSY_RETRY_LIMIT = 10.0
 # has a backlog of updates to catch up on. Then every _RETENTION_EVERY seconds.
 _RETENTION_FIRST_DELAY = 600.0
 _RETENTION_EVERY = 6 * 3600.0
+_CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (worker thread) while commits happen
 _PRIORITY_RANK = {"normal": 0, "high": 1, "urgent": 2}
 # Settings that change decisions: policy settings switched live, and the community's name (the
 # statement of reasons names it). Everything else in the settings store is adapters'
@@ -166,6 +167,7 @@ class Engine:
         self._flusher: asyncio.Task[None] | None = None
         self._purge: asyncio.Future[Any] | None = None
         self._stopping = False  # tells a running purge (on its thread) to stop between chunks
+        self._commit_count = 0
         self._closed = False
         self._outbox = Outbox(
             store=store,
@@ -229,7 +231,11 @@ class Engine:
             detector = Detector.load(cfg if (cfg / "lang").is_dir() else None)
         executor = ThreadPoolExecutor(1, thread_name_prefix="channelwatch-db")
         loop = asyncio.get_running_loop()
-        store = await loop.run_in_executor(executor, partial(SQLiteStore, db_path, durable=durable))
+        # The engine checkpoints the WAL from a worker thread (``_checkpoint_loop``), never in
+        # a commit on its loop.
+        store = await loop.run_in_executor(
+            executor, partial(SQLiteStore, db_path, durable=durable, auto_checkpoint=False)
+        )
         return cls(
             store,
             policy,
@@ -264,6 +270,7 @@ class Engine:
         recovered = await self._outbox.start()
         if recovered:
             log.info("re-dispatching %d action(s) left pending by the previous run", recovered)
+        self._spawn(self._checkpoint_loop())
         if self.policy.defaults.settings.retention_days > 0:
             self._spawn(self._retention_loop())
 
@@ -343,6 +350,7 @@ class Engine:
         try:
             while self._commits:
                 pending, self._commits = self._commits[:_GROUP_MAX], self._commits[_GROUP_MAX:]
+                self._commit_count += 1
                 try:
                     results = await self._run(self.store.apply_many, [b for b, _ in pending])
                 except Exception as exc:  # the database itself failed: every caller hears it
@@ -369,6 +377,19 @@ class Engine:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database file from a worker thread, after commits happened."""
+        seen = self._commit_count
+        while True:
+            await asyncio.sleep(_CHECKPOINT_EVERY)
+            if self._commit_count == seen:
+                continue
+            seen = self._commit_count
+            try:
+                await asyncio.to_thread(self.store.checkpoint)
+            except Exception:  # a failed checkpoint loses nothing: the WAL keeps the changes
+                log.warning("WAL checkpoint failed", exc_info=True)
 
     async def _retention_loop(self) -> None:
         days = self.policy.defaults.settings.retention_days

@@ -395,9 +395,10 @@ def fold(surface: str, *, keep_diacritics: bool | None = None) -> str:
     return out
 
 
-# Four one-character words in a row, each one space apart (on text padded with a space at each
-# end: a literal first character keeps the scan fast).
-_SPELLED_GATE_RE = re.compile(r"(?: \S){4} ")
+# Three one-character words in a row, each one space apart and after a space: every run of
+# four or more has it (but a text that is nothing else than four letters). Starting with a
+# literal keeps the scan fast, and no padded copy of the text is made.
+_SPELLED_GATE_RE = re.compile(r" \S \S \S ")
 
 
 def spelled_words(surface: str) -> list[str]:
@@ -407,7 +408,7 @@ def spelled_words(surface: str) -> list[str]:
     (:meth:`core._lexicon.Lexicon.match_inside`). Nearly every message has none, and the check
     for it is one regex scan.
     """
-    if _SPELLED_GATE_RE.search(f" {surface} ") is None:
+    if _SPELLED_GATE_RE.search(surface) is None:
         return []
     chunks = _CHUNKS_KEEP if _VIETNAMESE_RE.search(surface) is not None else _CHUNKS_STRIP
     runs: list[str] = []

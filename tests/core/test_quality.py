@@ -89,14 +89,14 @@ def test_seekers_are_found_and_never_called_offers(name: str) -> None:
 # does NOT meet the acceptance bar yet. Measured 2026-11-28: offer precision 0.84 and recall
 # 0.52 with the first detector; after the scoring was made compositional (entities always
 # feeding the score, the crossing anchor, price-alone news excluded, seeking as question cue +
-# anchor, counter context damping generic deal signals) offer precision 0.96 and recall 0.72,
+# anchor, counter context damping generic deal signals) offer precision 0.96 and recall 0.78,
 # seeking precision 1.00 and recall 0.77 (corpus and dev2: 0.98-1.00). Its texts are never read,
 # so its misses are unknown; on the development sets the last misses were sales and contact
 # wordings the packs did not have yet. This floor keeps what generalises from
 # regressing, with room for the packs' ongoing pruning; raise it as they grow, and replace it
 # by the real targets (MIN_PRECISION, MIN_RECALL) once they are met.
 HOLDOUT_FLOOR_PRECISION = 0.88
-HOLDOUT_FLOOR_RECALL = 0.62
+HOLDOUT_FLOOR_RECALL = 0.68
 
 
 def test_holdout_does_not_regress() -> None:

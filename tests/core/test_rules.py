@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core import Capability, Entity, Label, Verdict
-from core._effects import Effect, apply_quotas, degrade, merge_effects
+from core._effects import UNDELIVERABLE, Effect, apply_quotas, degrade, merge_effects
 from core._policy import PolicySettings, RuleSpec
 from core._rules import CompiledRule, RuleContext, compile_rules, evaluate_rules
 from tests.core._engine_fixtures import event
@@ -192,8 +192,25 @@ def test_degrade_to_platform_capabilities() -> None:
     caps = frozenset(Capability) - {Capability.PRIVATE_MESSAGE, Capability.BAN}
     out = degrade(effects, caps)
     notices = [e for e in out if e.action == "notice"]
-    assert sorted(e.params["text_kind"] for e in notices) == ["seeker_help", "statement_of_reasons"]
-    assert [e.action for e in out if e.action != "notice"] == ["hide", "escalate"]
+    # Public texts instead of the private ones, never the private text itself.
+    assert sorted(e.params["text_kind"] for e in notices) == ["public_notice", "seeker_help_public"]
+    assert [e.action for e in out if e.action != "notice"] == [
+        "hide",
+        "statement",
+        "redirect_private",
+        "escalate",
+    ]
+    assert all(
+        UNDELIVERABLE in e.params for e in out if e.action in ("statement", "redirect_private")
+    )
+    # An offer's own public notice and the one standing in for its statement are one notice.
+    with_notice = degrade(merge_effects([*effects, Effect("notice", ("r",))]), caps)
+    assert [
+        e.params.get("text_kind", "public_notice") for e in with_notice if e.action == "notice"
+    ] == [
+        "public_notice",
+        "seeker_help_public",
+    ]
     assert degrade(effects, frozenset(Capability)) == effects
     no_hide = degrade((Effect("hide", ("r",)),), frozenset({Capability.ESCALATE}))
     assert [e.action for e in no_hide] == ["escalate"]

@@ -320,3 +320,23 @@ def test_purge_works_in_short_chunks_and_can_stop_between_them(
     assert first.actions_redacted + rest.actions_redacted == 60
     assert all(a.payload == {"lang": "en"} for a in store.all_actions())
     assert store.verify_audit().ok
+
+
+def test_checkpoints_can_be_left_to_a_worker_thread(tmp_path: Path) -> None:
+    import threading
+
+    store = SQLiteStore(tmp_path / "w.db", auto_checkpoint=False)
+    try:
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        for i in range(50):
+            store.apply(WriteBatch(event=_event(f"e{i}", ref=MessageRef("t", "c", "ch", f"m{i}"))))
+        worker = threading.Thread(target=store.checkpoint)
+        worker.start()
+        worker.join()
+        conn = sqlite3.connect(tmp_path / "w.db")
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and frames == copied
+        conn.close()
+    finally:
+        store.close()
+    assert SQLiteStore(tmp_path / "w.db").get_event("e49") is not None
