@@ -70,6 +70,8 @@ _REASON_TEXT: dict[str, str] = {
     "seeking": "asks about a crossing route",
     "crossing": "speaks of a crossing or of those who arrange one",
     "reply": "answers another user with sales terms",
+    "referral": "passes on a contact who took someone across",
+    "forgery": "describes documents as counterfeit or irregular",
     "everyday_price": "quotes an everyday price (a fare, a parcel rate)",
 }
 # The domain anchors: what an offer sells (a route, a vehicle, documents, the crossing itself).
@@ -85,7 +87,9 @@ _OWN_LANGUAGE = frozenset({"question", "seeking_cue", "commercial_word", "contac
 # Categories worth scoring a message for even when it has no entity (the others, "counter",
 # "imminent", "question"..., cannot change a label on their own).
 _SCORED = frozenset({*_WHAT, *_DEAL, "seeking", "seeking_cue"})
-_AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle")
+# Seekers give their own number and say what they can pay ("need the contact, my whatsapp
+# +44..."): when they ask in words, these signals no longer speak for an offer.
+_AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle", "phone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,8 @@ class DetectorConfig:
     neutral: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deal_stop: tuple[str, ...] = ()
+    lang_terms: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    same_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> DetectorConfig:
@@ -147,6 +153,11 @@ class DetectorConfig:
             neutral=lists("neutral"),
             extra_terms=lists("extra_terms"),
             deal_stop=tuple(str(w) for w in data.get("deal_words", {}).get("stop", ())),
+            same_unit=lists("same_unit"),
+            lang_terms={
+                str(lang): {str(k): tuple(str(x) for x in v) for k, v in cats.items()}
+                for lang, cats in data.get("lang_terms", {}).items()
+            },
             plausible_prices={
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in data.get("plausible_prices", {}).items()
@@ -183,6 +194,12 @@ class Detector:
         entries.extend(
             TermHit("*", category, term)
             for category, terms in config.extra_terms.items()
+            for term in terms
+        )
+        entries.extend(
+            TermHit(lang, category, term)
+            for lang, cats in config.lang_terms.items()
+            for category, terms in cats.items()
             for term in terms
         )
         entries.extend(
@@ -340,6 +357,26 @@ class Detector:
         entities = list(entities)
         w = self._w
         counter_terms = list(found.get("counter", ()))
+        # Irregularity qualifiers count with documents named, or with a legal-travel document
+        # ("study visa") and at least two of them: one "without IELTS" is also an agency's line.
+        forged = list(found.get("forgery", ()))
+        if forged and "documents" not in found:
+            if "legal_travel" not in found or self._distinct(forged) < 2:
+                forged = []
+        if forged and counter_terms and "legal_travel" in found:
+            # Documents called counterfeit or irregular ("scan-proof", "without IELTS"): the
+            # visa agency's vocabulary around them (embassy, hotel booking, study visa) is the
+            # forger's cover, not context against a sale. News and warnings still count.
+            legal = [f" {self.lexicon.canonical.get(t, t)} " for t in found["legal_travel"]]
+            counter_terms = [
+                t
+                for t in counter_terms
+                if not any(
+                    f" {self.lexicon.canonical.get(t, t)} " in k
+                    or k in f" {self.lexicon.canonical.get(t, t)} "
+                    for k in legal
+                )
+            ]
         # Help, jobs, parcels and news carry phone numbers, prices and "call us" as a matter of
         # course: in their company those signals say little about a smuggling deal, so they
         # count for less (sales terms and the crossing vocabulary keep their full weight).
@@ -418,13 +455,24 @@ class Detector:
         # A reply ("@name ...") with sales terms: the seller answering someone who asked, whose
         # question (the route, the boat) is in the thread, not in this message. The domain
         # notes it: contact details posted in reply to a seeker are themselves offers.
-        if "commercial" in found and surface.lstrip().startswith("@"):
+        is_reply = surface.lstrip().startswith("@")
+        if "commercial" in found and is_reply:
             handle = surface.lstrip().split(None, 1)[0]
             signals["reply"] = ([handle], w.get("reply", 0.0))
+        # A referral: someone vouches that a person took their relative or friend somewhere
+        # ("he took my cousin over last month"), recommends him ("say I sent you", "the man you
+        # need") and passes on a way to reach him, usually in reply to a seeker. No route or
+        # vehicle need be named: the seeker's question says where. Each part alone is everyday
+        # talk (a brother driven to the airport, a plumber recommended), so all must be there.
+        if reach and "kin" in found and "carried" in found and "referral" in found:
+            vouch = [*found.get("referral", ()), *found["kin"], *found["carried"]]
+            signals["referral"] = (vouch, w.get("referral", 0.0))
+        if forged:
+            signals["forgery"] = (forged, w.get("forgery", 0.0))
         counter = min(w.get("counter", 0.0) * len(counter_terms), w.get("counter_max", 1.0))
         if cheap:
             counter = min(counter + w.get("everyday_price", 0.0), w.get("counter_max", 1.0))
-        anchors = [k for k in (*_WHAT, "reply") if k in signals]
+        anchors = [k for k in (*_WHAT, "reply", "referral") if k in signals]
         what = bool(anchors)
         topic = any(k in signals for k in _WHAT)
         deal = any(k in signals for k in _DEAL)
@@ -433,6 +481,7 @@ class Detector:
             and "imminent" not in signals
             and "documents" not in signals
             and not any(k in signals for k in _NOT_PRICE)
+            and not ("route" in signals and "vehicle" in signals and not counter_terms)
         ):
             # Only a price, no sales terms and no way to reach anyone: that is what news,
             # warnings and testimonies say ("smugglers ask £6,000 for a place in a boat").
@@ -499,7 +548,7 @@ class Detector:
                 offer_score = _clamp(
                     offer_score - sum(signals[k][1] for k in _AMBIGUOUS_FOR_SEEKERS if k in signals)
                 )
-                deal = any(k in signals for k in _STRONG_DEAL)
+                deal = any(k in signals for k in _STRONG_DEAL if k != "phone")
 
         cfg = self.config
         # Sales terms, or a price together with a number or link, are a seller's: with them an
@@ -581,7 +630,14 @@ class Detector:
         code, _, amount = value.partition(" ")
         bounds = self.config.plausible_prices.get(code)
         try:
-            return bounds is not None and float(amount) < bounds[0]
+            if bounds is None or float(amount) >= bounds[0]:
+                return False
+            # A unit several currencies share ("dinar": Iraqi, Libyan...) is cheap only if it
+            # is cheap in every one of them: "4000 dinar" from Libya is a crossing's price.
+            return all(
+                float(amount) < self.config.plausible_prices.get(alt, (0.0, 0.0))[0]
+                for alt in self.config.same_unit.get(code, ())
+            )
         except ValueError:
             return False
 

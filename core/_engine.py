@@ -6,9 +6,10 @@
     platform can do -> rate-limit notices -> one transaction (evidence, case, outbox, audit)
     -> wake the outbox, which calls the adapter
 
-Nothing here imports a platform library. The engine is driven from one asyncio loop; SQLite work
-runs on a dedicated single writer thread (``_run``) so a slow disk never stalls the loop, and
-each decision is one short transaction.
+Nothing here imports a platform library. The engine is driven from one asyncio loop; each
+decision is one short SQLite transaction (group-committed under load), run inline on the loop
+or on a dedicated writer thread (``_run``). Inline, the loop never waits for the write lock
+(``StoreBusy``: it yields and retries) nor for a WAL checkpoint (done on a worker thread).
 
 Privacy by default: a benign message leaves only its dedupe key and a hash; a seeker's message
 keeps no text and no author beyond the pending private message's recipient, which is dropped once

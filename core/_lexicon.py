@@ -175,7 +175,7 @@ WHOLE_WORDS_ONLY: frozenset[str] = frozenset({"question", "seeking_cue"})
 
 # Categories also searched inside words spelled out letter by letter (see Lexicon.match_inside).
 INSIDE_CATEGORIES: frozenset[str] = frozenset(
-    {"route", "vehicle", "crossing", "documents", "messenger", "imminent"}
+    {"route", "vehicle", "crossing", "documents", "messenger", "imminent", "commercial"}
 )
 
 # A longer phrase of these categories masks the terms inside it: "boat for sale" (counter) hides
@@ -184,8 +184,12 @@ INSIDE_CATEGORIES: frozenset[str] = frozenset(
 # counter term inside it: "جلیقه نجات" (life jacket) is not "نجات" (rescue).
 MASKING: frozenset[str] = frozenset({"counter", "neutral"})
 # ...but a counter term is never hidden by these: the detector's "money" words (currencies,
-# "per person") are there only to find prices, and the counter itself.
-_NOT_MASKING: frozenset[str] = frozenset({"counter", "money"})
+# "per person") are there only to find prices, the counter itself, and the detector's structural
+# markers (config/detection.toml [lang_terms]): "hotel booking" marks legal travel, it does not
+# turn the counter term "hotel" into something else.
+_NOT_MASKING: frozenset[str] = frozenset(
+    {"counter", "money", "legal_travel", "kin", "carried", "referral"}
+)
 
 
 def _masked(hit: TermHit, containers: list[tuple[int, int, tuple[TermHit, ...]]]) -> bool:
@@ -255,7 +259,13 @@ class Lexicon:
         inside: dict[str, set[TermHit]] = {}
         for key, hits in table.items():
             word = key.strip()
-            if " " in word or len(word) < 3:
+            if " " in word:
+                # a phrase spelled out loses its spaces too ("đ i a n h" is "đi anh"): joined,
+                # when long enough not to hide inside other words
+                word = word.replace(" ", "")
+                if len(word) < 5:
+                    continue
+            elif len(word) < 3:
                 continue
             for hit in hits:
                 if hit.category in INSIDE_CATEGORIES:
