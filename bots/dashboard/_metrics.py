@@ -199,7 +199,9 @@ class SqliteMetrics:
         for day, action, lang, n in self._all(
             "SELECT strftime('%Y-%m-%d', created_at, 'unixepoch') AS d, action,"
             " coalesce(json_extract(payload, '$.lang'), 'und'), count(*) FROM actions"
-            " WHERE action IN ('notice', 'redirect_private') AND status IN ('done', 'fallback')"
+            # Only delivered messages: a private message whose status is 'fallback' never
+            # reached the person (its channel notice is a row of its own, counted as a notice).
+            " WHERE action IN ('notice', 'redirect_private') AND status = 'done'"
             f" AND created_at >= ? AND {where} GROUP BY 1, 2, 3",
             [since, *params],
         ):
