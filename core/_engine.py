@@ -1020,7 +1020,8 @@ class Engine:
                 lang,
                 overrides=overrides,
             ),
-            "appeal": settings.appeal,
+            "appeal": settings.appeal
+            or self.texts.phrase("appeal_default", lang, overrides=overrides),
             "author": event.author.display_name or event.author.id,
         }
 

@@ -188,7 +188,9 @@ class PolicySettings(_Strict):
     timeout_seconds: int = Field(default=3600, ge=1, le=28 * 86400)
     retention_days: float = Field(default=30.0, ge=0.0)
     automated_statement: bool = True  # the statement of reasons says an automated system decided
-    appeal: str = "reply to the moderators of this community; a person will review it"
+    # How to appeal, in the statement of reasons. None: each language's own `appeal_default`
+    # phrase from config/redirect/, so the poster reads it in the language of the statement.
+    appeal: str | None = None
     max_text_chars: int = Field(default=100_000, ge=1000)  # longer posts are stored truncated
 
 

@@ -38,6 +38,7 @@ _PHRASES = {
     "automated_yes": "yes, an automated system detected it; a moderator reviews the decision",
     "automated_no": "no, a moderator decided",
     "this_community": "this community",
+    "appeal_default": "reply to the moderators of this community; a person will review it",
 }
 # Detector or platform codes that a pack serves under another code.
 LANG_ALIASES = {

@@ -619,3 +619,29 @@ async def test_the_loop_never_waits_for_a_write_lock_held_elsewhere(tmp_path: Pa
         assert decision.actions == ("hide", "notice", "statement", "escalate")
         await adapter.wait_for(lambda a: bool(a.hidden))
         assert engine.store.verify_audit().ok
+
+
+async def test_statement_of_reasons_tells_how_to_appeal_in_the_posters_language(
+    tmp_path: Path,
+) -> None:
+    from tests.core._engine_fixtures import OFFER_FR
+
+    async with running_engine(tmp_path) as (engine, adapter):
+        await engine.submit(event(OFFER_FR))
+        await engine.wait_idle()
+        (dm,) = adapter.of("send_private")
+        assert dm.args["lang"] == "fr"
+        assert "répondez aux modérateurs" in dm.args["text"]
+        assert "reply to the moderators" not in dm.args["text"]
+
+
+async def test_a_policy_appeal_text_is_used_in_every_language(tmp_path: Path) -> None:
+    from tests.core._engine_fixtures import OFFER_FR, policy
+
+    rules = [{"id": "offer", "when": {"label": "offer"}, "actions": ["statement"]}]
+    custom = policy(rules, settings={"appeal": "write to appeals@example.org"})
+    async with running_engine(tmp_path, policy=custom) as (engine, adapter):
+        await engine.submit(event(OFFER_FR))
+        await engine.wait_idle()
+        (dm,) = adapter.of("send_private")
+        assert "appeals@example.org" in dm.args["text"]
