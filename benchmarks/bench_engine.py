@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sqlite3
 import statistics
@@ -41,23 +40,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from adapters.recording import RecordingAdapter  # noqa: E402
+from benchmarks._corpus import load_texts  # noqa: E402
 from core import Author, Engine, IncomingEvent, MessageRef  # noqa: E402
 from core._store import ActionRow, EventRow, SQLiteStore, WriteBatch  # noqa: E402
 
 
 def _load(n: int, offer_share: float, seeker_share: float) -> list[tuple[str, str]]:
-    labelled: dict[str, list[str]] = {"offer": [], "seeking": [], "none": []}
-    with (REPO / "tests" / "data" / "corpus.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            obj = json.loads(line)
-            labelled.setdefault(obj["label"], []).append(obj["text"])
-    benign: list[str] = []
-    corpora = REPO.parent / "shared" / "corpora"
-    for path in sorted(corpora.glob("*.jsonl")) if corpora.is_dir() else []:
-        with path.open(encoding="utf-8") as fh:
-            benign.extend(json.loads(line)["text"] for line in fh)
-    if not benign:
-        benign = labelled["none"]
+    labelled, benign = load_texts()
     rnd = random.Random(7)
     out: list[tuple[str, str]] = []
     for _ in range(n):

@@ -37,23 +37,14 @@ sys.path.insert(0, str(REPO))
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
 from adapters.webhook import build_from_env  # noqa: E402
+from benchmarks._corpus import load_texts  # noqa: E402
 from core import Engine  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 
 
 def _texts(n: int, offer_share: float) -> list[tuple[str, str]]:
-    labelled: dict[str, list[str]] = {}
-    with (REPO / "tests" / "data" / "corpus.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            obj = json.loads(line)
-            labelled.setdefault(obj["label"], []).append(obj["text"])
-    benign: list[str] = []
-    corpora = REPO.parent / "shared" / "corpora"
-    for path in sorted(corpora.glob("*.jsonl")) if corpora.is_dir() else []:
-        with path.open(encoding="utf-8") as fh:
-            benign.extend(json.loads(line)["text"] for line in fh)
-    benign = benign or labelled["none"]
+    labelled, benign = load_texts()
     rnd = random.Random(11)
     return [
         ("offer", rnd.choice(labelled["offer"]))

@@ -19,10 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core import Detector
 
 __all__ = ["compute_metrics", "register"]
 
@@ -116,38 +119,59 @@ def _id_of(obj: dict[str, Any] | None) -> Any:
     return None
 
 
-# --- scan ------------------------------------------------------------------------------------
+def _each_line(
+    args: argparse.Namespace,
+    command: str,
+    what: str,
+    handle: Callable[[Detector, int, dict[str, Any] | None, str | None], None],
+) -> int:
+    """Feed every non-blank line of ``args.file`` to ``handle`` as ``(detector, line number,
+    parsed object or None, error or None)``, with a progress bar; 1 when the file cannot be read.
 
-
-def _scan(args: argparse.Namespace) -> int:
+    The file is opened before the detector loads, so an unreadable path is reported at once.
+    """
     from core import Detector
 
     try:
         fh = _open(args.file)
     except OSError as exc:
-        print(f"channelwatch scan: cannot read {args.file}: {exc}", file=sys.stderr)
+        print(f"channelwatch {command}: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     detector = Detector.load(args.config_dir)
-    out = sys.stdout
-    with fh, _progress(_count_lines(args.file), "scanning") as advance:
+    with fh, _progress(_count_lines(args.file), what) as advance:
         try:
             for lineno, line in enumerate(fh, 1):
                 advance()
                 if not line.strip():
                     continue
-                obj, error = _parse(line)
-                if error is not None or obj is None:
-                    record: dict[str, Any] = {"id": _id_of(obj), "line": lineno, "error": error}
-                else:
-                    lang = obj.get("lang") if isinstance(obj.get("lang"), str) else None
-                    verdict = detector.detect(obj["text"], lang_hint=lang)
-                    record = {"id": _id_of(obj), "line": lineno, **verdict.to_dict()}
-                _write(out, record)
+                handle(detector, lineno, *_parse(line))
         except OSError as exc:
-            print(f"channelwatch scan: cannot read {args.file}: {exc}", file=sys.stderr)
+            print(f"channelwatch {command}: cannot read {args.file}: {exc}", file=sys.stderr)
             return 1
-    out.flush()
     return 0
+
+
+# --- scan ------------------------------------------------------------------------------------
+
+
+def _scan(args: argparse.Namespace) -> int:
+    out = sys.stdout
+
+    def scan_line(
+        detector: Detector, lineno: int, obj: dict[str, Any] | None, error: str | None
+    ) -> None:
+        if error is not None or obj is None:
+            record: dict[str, Any] = {"id": _id_of(obj), "line": lineno, "error": error}
+        else:
+            lang = obj.get("lang") if isinstance(obj.get("lang"), str) else None
+            verdict = detector.detect(obj["text"], lang_hint=lang)
+            record = {"id": _id_of(obj), "line": lineno, **verdict.to_dict()}
+        _write(out, record)
+
+    status = _each_line(args, "scan", "scanning", scan_line)
+    if status == 0:
+        out.flush()
+    return status
 
 
 def _write(out: IO[str], record: dict[str, Any]) -> None:
@@ -205,43 +229,34 @@ def compute_metrics(pairs: list[tuple[str, str, str]]) -> dict[str, Any]:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from core import Detector
-
-    try:
-        fh = _open(args.file)
-    except OSError as exc:
-        print(f"channelwatch eval: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 1
-    detector = Detector.load(args.config_dir)
     pairs: list[tuple[str, str, str]] = []
     errors: list[dict[str, Any]] = []
     skipped = 0
-    with fh, _progress(_count_lines(args.file), "evaluating") as advance:
-        try:
-            for lineno, line in enumerate(fh, 1):
-                advance()
-                if not line.strip():
-                    continue
-                obj, error = _parse(line)
-                if error is not None or obj is None or obj.get("label") not in LABELS:
-                    skipped += 1
-                    continue
-                hint = obj.get("lang") if isinstance(obj.get("lang"), str) else None
-                verdict = detector.detect(obj["text"], lang_hint=hint)
-                lang = hint or verdict.lang
-                pairs.append((obj["label"], str(verdict.label), lang))
-                if str(verdict.label) != obj["label"]:
-                    errors.append(
-                        {
-                            "id": _id_of(obj) if obj and "id" in obj else lineno,
-                            "gold": obj["label"],
-                            "predicted": str(verdict.label),
-                            "score": round(verdict.score, 3),
-                        }
-                    )
-        except OSError as exc:
-            print(f"channelwatch eval: cannot read {args.file}: {exc}", file=sys.stderr)
-            return 1
+
+    def eval_line(
+        detector: Detector, lineno: int, obj: dict[str, Any] | None, error: str | None
+    ) -> None:
+        nonlocal skipped
+        if error is not None or obj is None or obj.get("label") not in LABELS:
+            skipped += 1
+            return
+        hint = obj.get("lang") if isinstance(obj.get("lang"), str) else None
+        verdict = detector.detect(obj["text"], lang_hint=hint)
+        lang = hint or verdict.lang
+        pairs.append((obj["label"], str(verdict.label), lang))
+        if str(verdict.label) != obj["label"]:
+            errors.append(
+                {
+                    "id": _id_of(obj) if obj and "id" in obj else lineno,
+                    "gold": obj["label"],
+                    "predicted": str(verdict.label),
+                    "score": round(verdict.score, 3),
+                }
+            )
+
+    status = _each_line(args, "eval", "evaluating", eval_line)
+    if status != 0:
+        return status
     metrics = compute_metrics(pairs)
     metrics["skipped"] = skipped
     if args.errors:

@@ -23,6 +23,7 @@ from core._adapter import Capability
 
 __all__ = [
     "ACTION_ORDER",
+    "CAPABILITY_OF",
     "PUBLIC_INSTEAD",
     "UNDELIVERABLE",
     "Effect",
@@ -45,13 +46,17 @@ ACTION_ORDER: tuple[str, ...] = (
 _RANK = {name: i for i, name in enumerate(ACTION_ORDER)}
 _PRIORITY_RANK = {"normal": 0, "high": 1, "urgent": 2}
 
-_NEEDS: dict[str, Capability] = {
+# The capability each action needs: :func:`degrade` plans around a missing one, and the outbox
+# records an action as skipped when its adapter lacks it (``restore`` is never a rule's effect:
+# a dismissal queues it).
+CAPABILITY_OF: Mapping[str, Capability] = {
     "hide": Capability.HIDE,
     "notice": Capability.NOTICE,
     "statement": Capability.PRIVATE_MESSAGE,
     "redirect_private": Capability.PRIVATE_MESSAGE,
     "timeout": Capability.TIMEOUT,
     "ban": Capability.BAN,
+    "restore": Capability.RESTORE,
     "escalate": Capability.ESCALATE,
 }
 
@@ -161,7 +166,7 @@ def degrade(effects: tuple[Effect, ...], capabilities: frozenset[Capability]) ->
     """
     out: list[Effect] = []
     for e in effects:
-        need = _NEEDS.get(e.action)
+        need = CAPABILITY_OF.get(e.action)
         if need is None or need in capabilities:
             out.append(e)
             continue

@@ -37,22 +37,13 @@ from core._adapter import (
     RecipientUnreachable,
     RetryableActionError,
 )
+from core._effects import CAPABILITY_OF
 from core._store import ActionRow, AuditEntry, BatchResult, Store, WriteBatch
 
 __all__ = ["Outbox", "RetryPolicy"]
 
 log = logging.getLogger("channelwatch.outbox")
 
-_CAPABILITY_OF = {
-    "hide": Capability.HIDE,
-    "notice": Capability.NOTICE,
-    "statement": Capability.PRIVATE_MESSAGE,
-    "redirect_private": Capability.PRIVATE_MESSAGE,
-    "timeout": Capability.TIMEOUT,
-    "ban": Capability.BAN,
-    "restore": Capability.RESTORE,
-    "escalate": Capability.ESCALATE,
-}
 # Dispatch order when actions queue up (a flood of offers): taking the offer down is what limits
 # harm, so a hide never waits behind earlier offers' notices and review cards. Lower goes first;
 # equal priorities keep their arrival order.
@@ -302,6 +293,24 @@ class Outbox:
             if done is not None:
                 done.set()
 
+    async def _finish(
+        self, row: ActionRow, status: str, attempts: int, error: str | None, **detail: Any
+    ) -> None:
+        """Settle ``row`` after its last attempt; ``error`` (if any) goes to the row and the
+        ``action.<status>`` audit entry alike."""
+        changes: dict[str, Any] = {
+            "status": status,
+            "attempts": attempts,
+            "last_error": error,
+            "done_at": time.time(),
+        }
+        await self._settle(
+            row,
+            changes,
+            f"action.{status}",
+            detail if error is None else {"error": error, **detail},
+        )
+
     async def _settle(
         self, row: ActionRow, changes: dict[str, Any], kind: str, detail: dict[str, Any]
     ) -> None:
@@ -335,7 +344,7 @@ class Outbox:
         )
 
     async def _attempt(self, adapter: Adapter, row: ActionRow) -> None:
-        need = _CAPABILITY_OF.get(row.action)
+        need = CAPABILITY_OF.get(row.action)
         if need is Capability.PRIVATE_MESSAGE and need not in adapter.capabilities:
             # Decided before this adapter was registered (a replay, a restart): the platform
             # has no private messages, so the text goes to the channel, as the engine would
@@ -367,31 +376,11 @@ class Outbox:
         except asyncio.CancelledError:
             raise  # stopping: the row stays pending for the next start
         except RecipientUnreachable as exc:
-            await self._settle(
-                row,
-                {
-                    "status": "fallback",
-                    "attempts": attempts,
-                    "last_error": _err(exc),
-                    "done_at": time.time(),
-                },
-                "action.fallback",
-                {"error": _err(exc)},
-            )
+            await self._finish(row, "fallback", attempts, _err(exc))
             new_rows = await self._on_unreachable(row, _err(exc))
             self.enqueue(new_rows)
         except PermanentActionError as exc:
-            await self._settle(
-                row,
-                {
-                    "status": "failed",
-                    "attempts": attempts,
-                    "last_error": _err(exc),
-                    "done_at": time.time(),
-                },
-                "action.failed",
-                {"error": _err(exc)},
-            )
+            await self._finish(row, "failed", attempts, _err(exc))
         except Exception as exc:
             # RetryableActionError, a timeout, or a bug in an adapter: never silently dropped.
             retry_after = exc.retry_after if isinstance(exc, RetryableActionError) else None
@@ -402,17 +391,7 @@ class Outbox:
             if not isinstance(exc, RetryableActionError):
                 log.warning("adapter %s raised on %s: %s", adapter.platform, row.action, message)
             if attempts >= self.retry.max_attempts:
-                await self._settle(
-                    row,
-                    {
-                        "status": "failed",
-                        "attempts": attempts,
-                        "last_error": message,
-                        "done_at": time.time(),
-                    },
-                    "action.failed",
-                    {"error": message, "gave_up": True},
-                )
+                await self._finish(row, "failed", attempts, message, gave_up=True)
                 return
             next_at = time.time() + self.retry.delay(attempts, retry_after)
             row.attempts, row.last_error, row.next_attempt_at = attempts, message, next_at
@@ -433,13 +412,7 @@ class Outbox:
             if self._running:
                 self._arm(row)
         else:
-            changes: dict[str, Any] = {
-                "status": "done",
-                "attempts": attempts,
-                "last_error": None,
-                "done_at": time.time(),
-            }
-            await self._settle(row, changes, "action.done", {})
+            await self._finish(row, "done", attempts, None)
 
     async def _call(self, adapter: Adapter, row: ActionRow) -> None:
         p = row.payload

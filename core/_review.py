@@ -56,6 +56,14 @@ def _note(by: str, text: str, now: float) -> dict[str, Any]:
     return {"by": by, "at": now, "text": text[:_MAX_NOTE]}
 
 
+def _decided(case: CaseRow, status: str, actor: str, note: str | None, now: float) -> CaseRow:
+    """The case as a final decision leaves it: who decided, when, and the optional note."""
+    notes = [*case.notes, _note(actor, note, now)] if note else case.notes
+    return replace(
+        case, status=status, decided_by=actor, decided_at=now, updated_at=now, notes=notes
+    )
+
+
 class Review:
     """:class:`core.ReviewAPI` for an :class:`~core.Engine`."""
 
@@ -148,15 +156,7 @@ class Review:
                     },
                 )
             )
-            notes = [*case.notes, _note(actor, note, now)] if note else case.notes
-            return replace(
-                case,
-                status="confirmed",
-                decided_by=actor,
-                decided_at=now,
-                updated_at=now,
-                notes=notes,
-            )
+            return _decided(case, "confirmed", actor, note, now)
 
         result = await self._transition(case_id, step, card=True)
         row = await self._e._run(self._e.store.get_case, case_id)
@@ -241,15 +241,7 @@ class Review:
                     {"by": actor, "restore": hidden, "rule": case.rule, "note_sha256": _hash(note)},
                 )
             )
-            notes = [*case.notes, _note(actor, note, now)] if note else case.notes
-            return replace(
-                case,
-                status="dismissed",
-                decided_by=actor,
-                decided_at=now,
-                updated_at=now,
-                notes=notes,
-            )
+            return _decided(case, "dismissed", actor, note, now)
 
         result = await self._transition(case_id, step, card=True)
         row = await self._e._run(self._e.store.get_case, case_id)

@@ -20,16 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bots._cmd_run import Server  # noqa: E402
+from tools.browser import chromium  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCRIPT = [
     ("general", "u-amira", "Anyone know a good place to watch the match on Saturday?"),
     (
@@ -64,8 +56,6 @@ SCRIPT = [
 
 
 async def run(out: Path) -> None:
-    from playwright.async_api import async_playwright
-
     password = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(
@@ -80,10 +70,7 @@ async def run(out: Path) -> None:
             for room, user, text in SCRIPT:
                 await pg.post(room, user, text)
             await server.engine.wait_idle(10)
-            async with async_playwright() as p:
-                browser = await p.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=ARGS
-                )
+            async with chromium() as browser:
                 page = await browser.new_page(viewport={"width": 1400, "height": 860})
                 await page.goto(server.url + "/playground/")
                 await page.wait_for_selector("#conn.live")
@@ -115,7 +102,6 @@ async def run(out: Path) -> None:
                 await page.set_viewport_size({"width": 1400, "height": 1250})
                 await page.goto(server.url + "/stats")
                 await page.screenshot(path=str(out / "metrics.png"))
-                await browser.close()
         finally:
             await server.stop()
     print(f"wrote playground.png, case.png and metrics.png in {out}")

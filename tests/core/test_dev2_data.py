@@ -4,119 +4,53 @@ dev2 was written separately from the tuning corpus, with different phrasings, ro
 contacts, so the detector can be checked for generalisation rather than for memorising the
 corpus. These tests keep it honest: strict JSON Lines, the schema, label/kind/language sets,
 the language and label mix, and no text shared with ``corpus.jsonl`` or ``holdout.jsonl`` (a
-leak would make dev2 figures measure memorisation again).
+leak would make dev2 figures measure memorisation again). The checks common to every labelled
+file live in ``_corpus_checks``.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "tests" / "data"
+from tests.core._corpus_checks import (
+    DATA,
+    LANGS,
+    NEG_KINDS,
+    Row,
+    check_row,
+    check_unique,
+    read_jsonl,
+    shared_ids,
+    spaced_key,
+    texts_of,
+)
+
 DEV2 = DATA / "dev2.jsonl"
 OTHERS = (DATA / "corpus.jsonl", DATA / "holdout.jsonl")
-
-LANGS = frozenset({"en", "fr", "ar", "fa", "ps", "ckb", "kmr", "sq", "vi", "tr", "ti", "am"})
-LABELS = frozenset({"offer", "seeking", "none"})
-OFFER_KINDS = frozenset(
-    {
-        "offer/boat",
-        "offer/lorry",
-        "offer/plane_docs",
-        "offer/documents",
-        "offer/obfuscated",
-        "offer/reply",
-    }
-)
-NEG_KINDS = frozenset(
-    {
-        "neg/news",
-        "neg/arrest",
-        "neg/death",
-        "neg/ngo",
-        "neg/legal_aid",
-        "neg/asylum_question",
-        "neg/ferry_eurostar",
-        "neg/parcel",
-        "neg/hgv_job",
-        "neg/boat_sale",
-        "neg/fishing",
-        "neg/travel_agency",
-        "neg/warning",
-        "neg/missing_person",
-        "neg/rescue_hotline",
-        "neg/tourism",
-        "neg/study_visa",
-        "neg/remittance",
-        "neg/clinic",
-    }
-)
-FIELDS = frozenset({"id", "text", "label", "lang", "kind"})
+DEV2_NEG_KINDS = NEG_KINDS | {"neg/remittance", "neg/clinic"}
 PER_LANG_MIN = 40
 TOTAL_MIN = 480
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
-    """Parse JSON Lines strictly: every non-empty line must be one JSON object."""
-    rows: list[dict[str, Any]] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:  # pragma: no cover - only on bad data
-            pytest.fail(f"{path.name}:{lineno}: invalid JSON: {exc}")
-        assert isinstance(obj, dict), f"{path.name}:{lineno}: not a JSON object"
-        rows.append(obj)
-    return rows
-
-
-def _key(text: str) -> str:
-    """Compare texts the way a copy would survive: whitespace and case do not make it new."""
-    return " ".join(text.split()).casefold()
-
-
 @pytest.fixture(scope="module")
-def rows() -> list[dict[str, Any]]:
+def rows() -> list[Row]:
     assert DEV2.is_file(), f"missing {DEV2}"
-    return _read(DEV2)
+    return read_jsonl(DEV2)
 
 
-def test_schema(rows: list[dict[str, Any]]) -> None:
+def test_schema_and_kind_matches_label(rows: list[Row]) -> None:
     for row in rows:
-        assert set(row) == FIELDS, f"{row.get('id')}: fields {sorted(row)}"
-        assert all(isinstance(row[f], str) for f in FIELDS), row["id"]
-        assert row["text"].strip(), f"{row['id']}: empty text"
-        assert row["lang"] in LANGS, f"{row['id']}: lang {row['lang']!r}"
-        assert row["label"] in LABELS, f"{row['id']}: label {row['label']!r}"
-        assert row["id"].startswith(f"dev2-{row['lang']}-"), row["id"]
+        check_row(row, str(row.get("id")), neg_kinds=DEV2_NEG_KINDS, id_prefix="dev2-")
 
 
-def test_kind_matches_label(rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        kind, label = row["kind"], row["label"]
-        if label == "offer":
-            assert kind in OFFER_KINDS, f"{row['id']}: offer with kind {kind!r}"
-        elif label == "seeking":
-            assert kind == "seeking", f"{row['id']}: seeking with kind {kind!r}"
-        else:
-            assert kind in NEG_KINDS, f"{row['id']}: none with kind {kind!r}"
+def test_unique_ids_and_texts(rows: list[Row]) -> None:
+    check_unique(rows, "dev2", key=spaced_key)
 
 
-def test_unique_ids_and_texts(rows: list[dict[str, Any]]) -> None:
-    ids = Counter(r["id"] for r in rows)
-    assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
-    texts = Counter(_key(r["text"]) for r in rows)
-    dupes = [t for t, n in texts.items() if n > 1]
-    assert not dupes, f"duplicate texts: {dupes[:3]}"
-
-
-def test_mix(rows: list[dict[str, Any]]) -> None:
+def test_mix(rows: list[Row]) -> None:
     assert len(rows) >= TOTAL_MIN
     per_lang = Counter(r["lang"] for r in rows)
     assert set(per_lang) == LANGS
@@ -133,9 +67,8 @@ def test_mix(rows: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize("other", OTHERS, ids=lambda p: p.name)
-def test_no_text_shared_with(other: Path, rows: list[dict[str, Any]]) -> None:
+def test_no_text_shared_with(other: Path, rows: list[Row]) -> None:
     if not other.is_file():
         pytest.skip(f"{other.name} absent")
-    theirs = {_key(str(r.get("text", ""))) for r in _read(other)}
-    shared = [r["id"] for r in rows if _key(r["text"]) in theirs]
+    shared = shared_ids(rows, texts_of(other, spaced_key), spaced_key)
     assert not shared, f"dev2 shares texts with {other.name}: {shared}"

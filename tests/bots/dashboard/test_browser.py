@@ -17,21 +17,13 @@ import pytest
 from bots._cmd_run import Server
 from core import CaseFilter
 from tests.bots.dashboard.conftest import CHEAP, OFFER_URGENT, PASSWORD
+from tools.browser import CHROMIUM, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: apt-get install chromium"
     ),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 TIMEOUT_MS = 10_000
 
@@ -56,14 +48,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with chromium() as b:
+        yield b
 
 
 async def open_playground(browser: Any, url: str) -> Any:
