@@ -14,8 +14,11 @@ How a verdict is reached (all weights in ``config/detection.toml``):
   lexicon term fired;
 * the *anchors* say what is sold: a route, a vehicle, travel documents, or the crossing itself
   and its people (``crossing``: "get you across", smuggler, captain); a reply ("@name ...")
-  with sales terms is one too, its question being in the thread. The *deal* says how: sales
-  terms, a price, a call to action, a phone number, a messenger account or link;
+  with sales terms is one too, its question being in the thread, and so is a *referral*
+  (someone "took my cousin over", "say I sent you", and a number: config ``[lang_terms]``).
+  The *deal* says how: sales terms, a price, a call to action, a phone number, a messenger
+  account or link. Documents called counterfeit or irregular ("scan-proof", "without IELTS")
+  void the visa agency's vocabulary around them as counter context;
 * the offer score is the sum of the positive weights (the anchors together capped, so a news
   report naming route, boat and smugglers still needs a deal), plus a bonus when an anchor comes
   with a way to reach the seller, minus the counter context (news, help, jobs, parcels, legal
@@ -24,9 +27,10 @@ How a verdict is reached (all weights in ``config/detection.toml``):
   publish them as a matter of course. A message is an **offer** only when the score reaches the
   threshold *and* it has an anchor *and* a deal — combinations, never single keywords;
 * seeking is compositional: a seeking phrase, or a question cue (the ``question`` words of the
-  message's own language, an opener of a seeking phrase, a question mark) about an anchor, is
-  **seeking** unless the seller's signals win; a person asking about a route gets help, not
-  suspicion, and the reasons say so in those words.
+  message's own language, an opener of a seeking phrase, a first-person need such as "I need"
+  or "بدي", a question mark) about an anchor, is **seeking** unless the seller's signals win;
+  a person who asks in words and gives their own number and budget is still asking. A person
+  asking about a route gets help, not suspicion, and the reasons say so in those words.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from typing import Any
 
 from core._entities import EntityExtractor
 from core._langid import LanguageIdentifier
-from core._lexicon import Lexicon, Pack, TermHit, load_packs
+from core._lexicon import MASKING, Lexicon, Pack, TermHit, load_packs
 from core._normalise import _surface, fold, normalise, spelled_words
 from core._verdict import Entity, Label, Reason, Verdict
 
@@ -83,12 +87,16 @@ _STRONG_DEAL = ("commercial", "phone", "link")
 # Categories that count only when their pack's language is the message's: question words and
 # the content words of sales/contact phrases are short everyday words that collide across
 # languages once folded (Persian کی "who" is Pashto کې "in"; Vietnamese "thêm" is English "them").
-_OWN_LANGUAGE = frozenset({"question", "seeking_cue", "commercial_word", "contact_word"})
+_OWN_LANGUAGE = frozenset({"question", "seeking_cue", "commercial_word", "contact_word", "need"})
 # Categories worth scoring a message for even when it has no entity (the others, "counter",
 # "imminent", "question"..., cannot change a label on their own).
 _SCORED = frozenset({*_WHAT, *_DEAL, "seeking", "seeking_cue"})
 # Seekers give their own number and say what they can pay ("need the contact, my whatsapp
 # +44..."): when they ask in words, these signals no longer speak for an offer.
+# Anything beyond an anchor that a verdict other than "none" needs: a deal or a question.
+_DEAL_OR_ASKING = frozenset(
+    {*_DEAL, "commercial_word", "contact_word", "seeking", "seeking_cue", "question"}
+)
 _AMBIGUOUS_FOR_SEEKERS = ("contact", "messenger", "price", "handle", "phone")
 
 
@@ -196,12 +204,18 @@ class Detector:
             for category, terms in config.extra_terms.items()
             for term in terms
         )
-        entries.extend(
+        # The structural markers of [lang_terms] (kin, carried, referral, forgery, legal travel)
+        # are everyday words ("took", "hotel") that matter only in a message already worth
+        # scoring: they live in a second automaton, searched only then, so the other 95% of
+        # messages never pay for their hits. The counter and neutral terms go in it too, so
+        # that "don't trust him" (counter) still hides "trust him" (referral).
+        structural = [
             TermHit(lang, category, term)
             for lang, cats in config.lang_terms.items()
             for category, terms in cats.items()
             for term in terms
-        )
+        ]
+        self._structural_categories = frozenset(h.category for h in structural)
         entries.extend(
             TermHit("*", "messenger", word)
             for platform, words in config.messengers.items()
@@ -249,12 +263,19 @@ class Detector:
         }
         entries_money = [TermHit("*", "money", w) for w in sorted(money_words)]
         self.lexicon = Lexicon([*entries, *entries_money])
+        self.structure = Lexicon([*structural, *(e for e in entries if e.category in MASKING)])
         self._emoji = [(e, cat) for cat, items in config.emoji.items() for e in items if e]
         self._emoji_set = frozenset(e for e, _ in self._emoji)
         # one C-level scan for "is there any configured emoji at all" before the per-emoji tests
         firsts = sorted({e[0] for e, _ in self._emoji})
         self._emoji_re = re.compile("[" + "".join(map(re.escape, firsts)) + "]") if firsts else None
         self._w = config.weights
+        # "each", "للشخص", "kişi başı": a price quoted per person is a seller's tariff
+        # (searched in the folded text only in the rare case it matters: "each" is too common
+        # a word to be in the lexicon's money gate)
+        self._per_person = tuple(
+            {f" {f} " for f in (fold(_surface(w)) for w in config.per_person) if f}
+        )
 
     # --- construction -------------------------------------------------------------------------
 
@@ -334,12 +355,37 @@ class Detector:
             messengers="messenger" in found or "signal" in surface,
             money="money" in found,
         )
-        if not entities and (not found or _SCORED.isdisjoint(found)):
+        if (not found or _SCORED.isdisjoint(found)) and all(
+            e.kind == "time" or e.value.startswith("handle:") for e in entities
+        ):
             # Most messages: nothing that could make a deal, a crossing or a question about
-            # one; neither an offer nor a seeker whatever else matched.
+            # one; neither an offer nor a seeker whatever else matched. (Mentions and dates
+            # alone, "@user" in most replies, cannot make either.)
             if "imminent" in found:
                 entities.extend(Entity("time", t, t) for t in list(found["imminent"])[:5])
             return Verdict(Label.NONE, 0.0, lang, tuple(entities), normalised=folded)
+        structure = [
+            hit
+            for hit in self.structure.match(folded)
+            if hit.category in self._structural_categories
+            and (hit.category not in _OWN_LANGUAGE or hit.lang == lang or lang == "und")
+        ]
+        if (
+            not entities
+            and _DEAL_OR_ASKING.isdisjoint(found)
+            and not any(h.category == "need" for h in structure)
+            and "?" not in surface
+            and "؟" not in surface
+            and "፧" not in surface
+        ):
+            # Half the messages scored would be this: a place name, a boat, and nothing else.
+            # No deal and no question, so neither an offer nor a seeker.
+            times = [Entity("time", t, t) for t in list(found.get("imminent", ()))[:5]]
+            return Verdict(
+                Label.NONE, 0.0, lang, tuple(times + self._places(found)), normalised=folded
+            )
+        for hit in structure:
+            found.setdefault(hit.category, {})[hit.term] = None
         return self._score(found, entities, lang, surface, folded)
 
     def _score(
@@ -359,6 +405,10 @@ class Detector:
         counter_terms = list(found.get("counter", ()))
         # Irregularity qualifiers count with documents named, or with a legal-travel document
         # ("study visa") and at least two of them: one "without IELTS" is also an agency's line.
+        if "for_sale" in found and "documents" not in found:
+            # "for sale" with a boat or a lorry is a classified ad for the thing itself; with
+            # passports or residence cards it is the sale the offer is about
+            counter_terms.extend(found["for_sale"])
         forged = list(found.get("forgery", ()))
         if forged and "documents" not in found:
             if "legal_travel" not in found or self._distinct(forged) < 2:
@@ -481,7 +531,6 @@ class Detector:
             and "imminent" not in signals
             and "documents" not in signals
             and not any(k in signals for k in _NOT_PRICE)
-            and not ("route" in signals and "vehicle" in signals and not counter_terms)
         ):
             # Only a price, no sales terms and no way to reach anyone: that is what news,
             # warnings and testimonies say ("smugglers ask £6,000 for a place in a boat").
@@ -503,7 +552,7 @@ class Detector:
         seeking_terms = [t for t in found.get("seeking", ()) if t not in topic_terms]
         cue_terms = [
             t
-            for cat in ("question", "seeking_cue")
+            for cat in ("question", "seeking_cue", "need")
             for t in found.get(cat, ())
             if t not in topic_terms
         ]
@@ -511,6 +560,17 @@ class Detector:
         seek_score = 0.0
         phrase = bool(seeking_terms)
         asking = phrase or bool(cue_terms)
+        if (
+            asking
+            and not phrase
+            and "price" in signals
+            and any(w in f" {folded} " for w in self._per_person)
+            and all(t in found.get("need", ()) for t in cue_terms)
+        ):
+            # "We need 3 more people for the boat, £2000 each": a need with a price per person
+            # is a seller filling places, not a buyer asking (a buyer states a budget).
+            asking = False
+            cue_terms = []
         if phrase or (topic and (cue_terms or qmark)):
             if phrase:
                 seek_score = w.get("seeking", 0.0)
@@ -518,7 +578,11 @@ class Detector:
                     seek_score += w.get("seeking_extra", 0.0)
             elif cue_terms:
                 seeking_terms = cue_terms
-                seek_score = w.get("seeking_cue", 0.0)
+                # a need alone ("we want Germany") asks less than a question word does
+                asks = any(
+                    t in found.get(c, ()) for c in ("question", "seeking_cue") for t in cue_terms
+                )
+                seek_score = w.get("seeking_cue" if asks else "seeking_need", 0.0)
             else:
                 seeking_terms = [surface[i] for i in (surface.find(q) for q in "?؟፧") if i >= 0][:1]
                 seek_score = w.get("seeking_mark", 0.0)
@@ -597,13 +661,7 @@ class Detector:
                        f"{_REASON_TEXT['seeking']}: {', '.join(seeking_terms[:5])}")
             )  # fmt: skip
 
-        places: list[Entity] = []
-        seen_places: set[str] = set()
-        for t in found.get("route", ()):
-            key = self.lexicon.canonical.get(t, t)
-            if key not in seen_places and len(places) < 5:
-                seen_places.add(key)
-                places.append(Entity("place", t, t))
+        places = self._places(found)
         entities.extend(Entity("time", t, t) for t in list(found.get("imminent", ()))[:5])
         return Verdict(
             label=label,
@@ -614,6 +672,17 @@ class Detector:
             imminent=label is Label.OFFER and "imminent" in signals,
             normalised=folded,
         )
+
+    def _places(self, found: dict[str, dict[str, None]]) -> list[Entity]:
+        """The route terms found, as ``place`` entities (one per place, at most five)."""
+        places: list[Entity] = []
+        seen_places: set[str] = set()
+        for t in found.get("route", ()):
+            key = self.lexicon.canonical.get(t, t)
+            if key not in seen_places and len(places) < 5:
+                seen_places.add(key)
+                places.append(Entity("place", t, t))
+        return places
 
     def _distinct(self, terms: list[str]) -> int:
         """How many different things ``terms`` name: "uk", "u.k" and "UK" are one, and so are

@@ -351,3 +351,110 @@ def test_a_whole_sentence_spelled_letter_by_letter(detector: Detector) -> None:
     v = detector.detect("ب ل م لـ ب ر ي ط ا ن ي ا ، ٢ ٥ ٠ ٠ باوند ، و ا ت س ا ب +44 7700 900112")
     assert v.label is Label.OFFER, v.reasons
     assert {"route", "vehicle"} <= signals(v)
+
+
+# --- referrals, forged documents, seekers' own numbers (config/detection.toml [lang_terms]) ---
+
+
+@pytest.fixture(scope="module")
+def referring() -> Detector:
+    extra = (
+        TermHit("en", "kin", "my zorbkin"),  # a relative or friend
+        TermHit("en", "carried", "zorbtook"),  # a verb of taking someone somewhere
+        TermHit("en", "referral", "zorbsent you"),  # "say I sent you"
+        TermHit("en", "documents", "zorbpaper"),
+        TermHit("en", "forgery", "zorbproof"),  # "scan-proof"
+        TermHit("en", "forgery", "zorbfree"),  # "without IELTS"
+        TermHit("en", "legal_travel", "zorbembassy"),
+        TermHit("en", "counter", "zorbembassy"),  # a pack's counter term for the same word
+        TermHit("en", "counter", "zorbpolice"),
+        TermHit("en", "crossing", "zorbmover"),
+        TermHit("en", "vehicle", "zorbboat"),
+        TermHit("en", "question", "who can"),
+    )
+    return Detector.from_dir(DEFAULT_CONFIG_DIR, extra=extra)
+
+
+def test_a_referral_to_someone_who_took_a_relative_across_is_an_offer(
+    referring: Detector,
+) -> None:
+    text = "@sam he zorbtook my zorbkin last month, signal +44 7700 900601, say zorbsent you"
+    v = referring.detect(text)
+    assert v.label is Label.OFFER, v.reasons
+    assert "referral" in signals(v) and not signals(v) & {"route", "vehicle"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # no recommendation: a brother driven somewhere, and a number
+        "@sam he zorbtook my zorbkin last month, signal +44 7700 900602",
+        # no testimony of anyone taken anywhere: a plumber recommended
+        "@sam great plumber, fixed my zorbkin's boiler, +44 7700 900603, say zorbsent you",
+        # no way to reach anyone
+        "@sam he zorbtook my zorbkin last month, say zorbsent you",
+    ],
+)
+def test_a_referral_needs_testimony_recommendation_and_contact(
+    referring: Detector, text: str
+) -> None:
+    assert referring.detect(text).label is Label.NONE
+
+
+def test_forgery_qualifiers_void_the_visa_agency_context(referring: Detector) -> None:
+    forged = "zorbpaper, zorbproof, for any zorbembassy, €1200, whatsapp +44 7700 900604"
+    v = referring.detect(forged)
+    assert v.label is Label.OFFER, v.reasons
+    assert "forgery" in signals(v) and "counter" not in signals(v)
+    # the same without the qualifier is an agency's ad: the counter context keeps it none
+    agency = "zorbpaper for any zorbembassy, €120, whatsapp +44 7700 900605"
+    assert referring.detect(agency).label is Label.NONE
+    # news and warnings about forgeries still count against an offer
+    news = "zorbpolice seized zorbproof zorbpaper sold for €1200 at the zorbembassy"
+    assert referring.detect(news).label is Label.NONE
+
+
+def test_one_irregularity_and_a_legal_visa_is_not_a_forgery(referring: Detector) -> None:
+    # "study visa without IELTS" is an agency's line; two irregularities are not
+    one = referring.detect("zorbembassy letter zorbfree, office fee £300, whatsapp +44 7700 900606")
+    assert "forgery" not in signals(one)
+
+
+def test_a_seeker_giving_her_own_number_and_budget_is_not_an_offer(referring: Detector) -> None:
+    v = referring.detect("who can zorbmover us to England? I have £3000, my number +44 7700 900607")
+    assert v.label is Label.SEEKING, v.reasons
+
+
+def test_a_currency_word_several_countries_share_is_not_an_everyday_price(
+    detector: Detector,
+) -> None:
+    # "dinar" reads as Iraqi by default; 4,000 Libyan dinars is a crossing's price
+    v = detector.detect("Boat to Italy from Zuwara, 4000 dinar, call +218 91 000 4321")
+    assert "everyday_price" not in signals(v)
+    assert v.label is Label.OFFER, v.reasons
+
+
+def test_a_phrase_spelled_letter_by_letter_loses_its_spaces(detector: Detector) -> None:
+    v = detector.detect("đ i A n h b a o đ ậ u, 1 5 . 0 0 0 bảng, z a l o 0900 000 115")
+    assert v.label is Label.OFFER, v.reasons
+
+
+def test_a_first_person_need_is_a_question_cue(referring: Detector) -> None:
+    # no question word and no question mark: "I need" + the crossing + the person's own number
+    # and budget is a buyer, never a seller
+    v = referring.detect("I have £3000, I need a zorbmover to England, my number +44 7700 900608")
+    assert v.label is Label.SEEKING, v.reasons
+    # a need alone with a bare place is not enough ("we want Germany" in a political tweet)
+    assert referring.detect("we want Germany to win").label is Label.NONE
+
+
+def test_for_sale_is_context_unless_documents_are_sold(referring: Detector) -> None:
+    boat = referring.detect("zorbboat for sale, Dover, £4500, call 07700 900609")
+    assert boat.label is Label.NONE and "counter" in signals(boat), boat.reasons
+    papers = "zorbpaper for sale, £900, whatsapp +44 7700 900610"
+    assert referring.detect(papers).label is Label.OFFER
+
+
+def test_a_need_with_a_price_per_person_is_a_seller_filling_places(referring: Detector) -> None:
+    v = referring.detect("We need 3 more for the zorbboat to UK, £2000 each, +44 7700 900611")
+    assert v.label is Label.OFFER, v.reasons
