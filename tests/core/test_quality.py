@@ -105,6 +105,30 @@ def test_holdout_does_not_regress() -> None:
     assert recall >= HOLDOUT_FLOOR_RECALL, f"recall {recall:.3f}\n{detail}"
 
 
+# holdout2.jsonl: written at 01:55 UTC by a writer who never saw the packs, the detector or the
+# other sets, and never used for tuning since (its figures are read in aggregate only). This is
+# the honest generalisation measure, and on it the targets (offer precision >= 0.95,
+# recall >= 0.90) are only partly met. Measured 2026-11-28 02:20 UTC (366 messages, 146 offers,
+# 72 seekers): offer precision 0.963, recall 0.890; seeking precision 0.965, recall 0.764.
+# The floors hold those figures against regressions, with a small margin.
+HOLDOUT2_FLOOR_PRECISION = 0.94
+HOLDOUT2_FLOOR_RECALL = 0.86
+
+
+def test_fresh_holdout_offer_precision_and_recall() -> None:
+    precision, recall, detail = offer_figures(load("holdout2.jsonl"))
+    assert precision >= HOLDOUT2_FLOOR_PRECISION, f"precision {precision:.3f}\n{detail}"
+    assert recall >= HOLDOUT2_FLOOR_RECALL, f"recall {recall:.3f}\n{detail}"
+
+
+def test_fresh_holdout_never_calls_a_seeker_an_offer_often() -> None:
+    detector = Detector.load()
+    seekers = [r for r in load("holdout2.jsonl") if r["label"] == "seeking"]
+    as_offer = [r["id"] for r in seekers if detector.detect(r["text"]).label is Label.OFFER]
+    # Seekers are people at risk: at most one in fifty may be read as a seller.
+    assert len(as_offer) <= len(seekers) // 50, as_offer
+
+
 def test_corpus_covers_every_pack_language() -> None:
     rows = load("corpus.jsonl")
     assert {r["lang"] for r in rows} >= set(Detector.load().packs)
