@@ -514,8 +514,15 @@ class Detector:
         # need") and passes on a way to reach him, usually in reply to a seeker. No route or
         # vehicle need be named: the seeker's question says where. Each part alone is everyday
         # talk (a brother driven to the airport, a plumber recommended), so all must be there.
-        if reach and "kin" in found and "carried" in found and "referral" in found:
-            vouch = [*found.get("referral", ()), *found["kin"], *found["carried"]]
+        # In a reply ("@name ...") the seeker's question is in the thread, and the reply itself
+        # stands for the relative: "@sam call him, say I sent you, he took us over last month".
+        # The recommendation and the verb of carrying stay required: without the verb a reply
+        # recommending a mechanic or a doctor ("he is reliable, say I sent you", a phone number)
+        # looks the same, and without the recommendation "he took my brother" is everyday talk.
+        referrals = list(found.get("referral", ()))
+        vouched = reach and bool(referrals) and "carried" in found and ("kin" in found or is_reply)
+        if vouched:
+            vouch = [*referrals, *found.get("kin", ()), *found.get("carried", ())]
             signals["referral"] = (vouch, w.get("referral", 0.0))
         if forged:
             signals["forgery"] = (forged, w.get("forgery", 0.0))
@@ -538,7 +545,13 @@ class Detector:
             # documents with a price are a sale in themselves.)
             deal = False
         raw = sum(weight for _, weight in signals.values())
-        if what and reach:
+        # A bare vehicle with a bare number ("our truck for hire, 0791...", "boat trips, call")
+        # is every haulier's and boatman's ad: the combination needs more than that, a second
+        # anchor, sales terms, a price, a call to action or a messenger link.
+        bare = anchors == ["vehicle"] and not any(
+            k in signals for k in ("commercial", "price", "contact", "link")
+        )
+        if what and reach and not bare:
             # The crossing together with a way to reach the seller (a number, a messenger
             # account, "dm me"): the shape of an ad, more than the sum of its parts.
             raw += w.get("combination", 0.0)
@@ -550,12 +563,18 @@ class Detector:
         # A seeking phrase that a pack also lists as a route ("the uk road") says nothing more.
         topic_terms = {t for cat in _WHAT for t in found.get(cat, ())}
         seeking_terms = [t for t in found.get("seeking", ()) if t not in topic_terms]
+        # A question word inside a sales or contact phrase the packs list is the ad's opener,
+        # not a question: "who wants to go to England" (ckb "کێ دەیەوێت بچێت") addresses
+        # buyers, it asks nothing.
         cue_terms = [
             t
             for cat in ("question", "seeking_cue", "need")
             for t in found.get(cat, ())
             if t not in topic_terms
         ]
+        if cue_terms and ("contact" in found or "commercial" in found):
+            pitch = [f" {t} " for cat in ("contact", "commercial") for t in found.get(cat, ())]
+            cue_terms = [t for t in cue_terms if not any(f" {t} " in p for p in pitch)]
         qmark = "?" in surface or "؟" in surface or "፧" in surface
         seek_score = 0.0
         phrase = bool(seeking_terms)

@@ -401,6 +401,45 @@ def test_a_referral_needs_testimony_recommendation_and_contact(
     assert referring.detect(text).label is Label.NONE
 
 
+def test_a_reply_stands_for_the_relative_in_a_referral(referring: Detector) -> None:
+    # the reply answers a seeker: no relative need be named when he vouches and the man took
+    # people over ("he took us"), with a way to reach him
+    v = referring.detect("@sam zorbtook us last month, say zorbsent you, +44 7700 900606")
+    assert v.label is Label.OFFER, v.reasons
+    assert "referral" in signals(v)
+    # not a reply, and no relative: a recommendation of someone who drove people somewhere
+    plain = referring.detect("he zorbtook us last month, say zorbsent you, +44 7700 900607")
+    assert plain.label is Label.NONE, plain.reasons
+
+
+@pytest.fixture(scope="module")
+def pitching() -> Detector:
+    extra = (
+        TermHit("en", "question", "zorbwho"),
+        TermHit("en", "contact", "zorbwho zorbwants"),  # an ad's opener: "who wants to go"
+        TermHit("en", "route", "zorbland"),
+        TermHit("en", "vehicle", "zorbtruck"),
+    )
+    return Detector.from_dir(DEFAULT_CONFIG_DIR, extra=extra)
+
+
+def test_a_question_word_inside_a_sales_opener_asks_nothing(pitching: Detector) -> None:
+    # "who wants to go to X, by truck, whatsapp ...": addressed to buyers, not a seeker's question
+    v = pitching.detect("zorbwho zorbwants zorbland, zorbtruck, whatsapp +44 7700 900608")
+    assert v.label is Label.OFFER, v.reasons
+    # the same question word on its own is still a seeker's cue
+    asked = pitching.detect("zorbwho goes to zorbland by zorbtruck? my whatsapp +44 7700 900609")
+    assert asked.label is not Label.OFFER, asked.reasons
+
+
+def test_a_bare_vehicle_and_a_number_is_a_hauliers_ad(pitching: Detector) -> None:
+    # a lorry for hire with a phone number: every haulier's ad
+    assert pitching.detect("our zorbtruck for hire, +44 7700 900610").label is Label.NONE
+    # with a destination it is the shape of a crossing ad
+    v = pitching.detect("zorbtruck to zorbland, +44 7700 900611, whatsapp")
+    assert v.label is Label.OFFER, v.reasons
+
+
 def test_forgery_qualifiers_void_the_visa_agency_context(referring: Detector) -> None:
     forged = "zorbpaper, zorbproof, for any zorbembassy, €1200, whatsapp +44 7700 900604"
     v = referring.detect(forged)

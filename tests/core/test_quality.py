@@ -109,10 +109,12 @@ def test_holdout_does_not_regress() -> None:
 # other sets, and never used for tuning since (its figures are read in aggregate only). This is
 # the honest generalisation measure, and on it the targets (offer precision >= 0.95,
 # recall >= 0.90) are only partly met. Measured 2026-11-28 02:20 UTC (366 messages, 146 offers,
-# 72 seekers): offer precision 0.963, recall 0.890; seeking precision 0.965, recall 0.764.
+# 72 seekers): offer precision 0.963, recall 0.890; seeking precision 0.965, recall 0.764; and
+# 02:36 UTC, after a round on probe messages the helpers wrote themselves: offer precision
+# 0.970, recall 0.897; seeking precision 0.966, recall 0.778.
 # The floors hold those figures against regressions, with a small margin.
-HOLDOUT2_FLOOR_PRECISION = 0.94
-HOLDOUT2_FLOOR_RECALL = 0.86
+HOLDOUT2_FLOOR_PRECISION = 0.95
+HOLDOUT2_FLOOR_RECALL = 0.87
 
 
 def test_fresh_holdout_offer_precision_and_recall() -> None:
