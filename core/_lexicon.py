@@ -208,6 +208,11 @@ def term_keys(term: str, *, lang: str = "", plural_s: bool | None = None) -> dic
     surface = _surface(term)
     keys: set[str] = set()
     for keep in (True, False):
+        if not keep and lang == "vi" and " " not in surface:
+            # Vietnamese tones carry meaning: a single syllable without them is another word
+            # ("giả", forged, would become "gia" in "gia hạn", to renew). Phrases are still
+            # indexed without tones too, since people often type them that way.
+            continue
         key = fold(surface, keep_diacritics=keep)
         if key:
             keys.add(key)

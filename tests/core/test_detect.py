@@ -497,3 +497,14 @@ def test_for_sale_is_context_unless_documents_are_sold(referring: Detector) -> N
 def test_a_need_with_a_price_per_person_is_a_seller_filling_places(referring: Detector) -> None:
     v = referring.detect("We need 3 more for the zorbboat to UK, £2000 each, +44 7700 900611")
     assert v.label is Label.OFFER, v.reasons
+
+
+def test_vietnamese_tones_keep_single_syllables_apart() -> None:
+    """"giả" (forged) is a forgery word; "gia hạn" (to renew) is a passport question."""
+    detector = Detector.load()
+    renew = detector.detect("Làm sao gia hạn hộ chiếu ở đại sứ quán?")
+    assert "forgery" not in {r.signal for r in renew.reasons}
+    assert renew.label is not Label.OFFER
+    # Phrases still match when typed without tones, as people often do.
+    forged = detector.detect("ban ho chieu gia gia re inbox zalo 0912000111")
+    assert forged.label is Label.OFFER
