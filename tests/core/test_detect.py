@@ -500,7 +500,7 @@ def test_a_need_with_a_price_per_person_is_a_seller_filling_places(referring: De
 
 
 def test_vietnamese_tones_keep_single_syllables_apart() -> None:
-    """"giả" (forged) is a forgery word; "gia hạn" (to renew) is a passport question."""
+    """ "giả" (forged) is a forgery word; "gia hạn" (to renew) is a passport question."""
     detector = Detector.load()
     renew = detector.detect("Làm sao gia hạn hộ chiếu ở đại sứ quán?")
     assert "forgery" not in {r.signal for r in renew.reasons}
