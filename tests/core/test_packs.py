@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from core import normalise
+from core._lexicon import CATEGORIES  # every category the loader knows must be in every pack
 
 LANG_DIR = Path(__file__).resolve().parents[2] / "config" / "lang"
 
@@ -35,21 +36,11 @@ EXPECTED = {
     "ti": "Ethi",
     "am": "Ethi",
 }
-CATEGORIES = (
-    "route",
-    "vehicle",
-    "commercial",
-    "contact",
-    "documents",
-    "seeking",
-    "counter",
-    "imminent",
-    "currency",
-)
 # Categories that decide offers and seekers need real coverage in every language; the counter
 # category (news, help, legal travel) matters as much, since over-removal is a documented harm.
 MIN_TERMS = {"route": 20, "vehicle": 15, "commercial": 20, "contact": 15, "documents": 15,
-             "seeking": 20, "counter": 50, "imminent": 15, "currency": 8}  # fmt: skip
+             "seeking": 20, "counter": 50, "imminent": 15, "currency": 8, "crossing": 20,
+             "question": 20}  # fmt: skip
 MAX_TERM_CHARS = 60
 
 _ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
