@@ -306,16 +306,7 @@ async def test_bot_restarted_mid_flood_loses_nothing(harness: Harness) -> None:
             await fake.wait_for_call("deleteMessage", count=3, within=10)
             await harness.restart()  # the whole process: adapter and engine, same database
         await asyncio.sleep(0.005)
-    for _ in range(200):
-        if all((GROUP, m) in fake.deleted for m in offers):
-            break
-        await asyncio.sleep(0.05)
-    await fake.settle()
-    assert sorted(m for (_, m) in fake.deleted) == sorted(offers)
-    delivered = [c for c in fake.calls_of("deleteMessage") if c.status == 200]
-    assert len(delivered) == len(offers)  # each exactly once, none lost, none twice
-    cases = await harness.engine.review.list_cases(CaseFilter(platform="telegram", limit=1000))
-    assert len(cases) == len(offers)
+    await _assert_each_deleted_once_with_a_case(harness, offers, polls=200)
 
 
 async def test_messages_from_bots_and_itself_are_ignored(harness: Harness) -> None:
@@ -346,7 +337,15 @@ async def test_crash_mid_batch_loses_nothing(harness: Harness) -> None:
     assert poll is not None
     poll.cancel()
     await harness.restart()  # Telegram serves the unconfirmed batch again; the engine dedupes
-    for _ in range(300):
+    await _assert_each_deleted_once_with_a_case(harness, offers, polls=300)
+
+
+async def _assert_each_deleted_once_with_a_case(
+    harness: Harness, offers: list[int], *, polls: int
+) -> None:
+    """Every offer deleted exactly once (none lost, none twice) and one case each."""
+    fake = harness.fake
+    for _ in range(polls):
         if all((GROUP, m) in fake.deleted for m in offers):
             break
         await asyncio.sleep(0.05)
